@@ -1,0 +1,67 @@
+"""Names shared by the interaction model, the handlers and the tests.
+
+One source of truth: the interaction model generator (`python -m skill model`) and every
+handler import these names; a test checks the committed model declares exactly them.
+"""
+
+# Custom intents
+START_ROUTINE = "StartRoutineIntent"
+LIST_ROUTINES = "ListRoutinesIntent"
+QUESTION = "QuestionIntent"
+PAIN = "PainIntent"
+PROGRESS = "ProgressIntent"
+EXPLAIN_STRETCH = "ExplainStretchIntent"
+SET_PREFERENCE = "SetPreferenceIntent"
+HISTORY = "HistoryIntent"
+DELETE_DATA = "DeleteDataIntent"
+
+CUSTOM_INTENTS = (
+    START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,
+    SET_PREFERENCE, HISTORY, DELETE_DATA,
+)
+
+# Built-in intents (SPEC §2)
+NEXT = "AMAZON.NextIntent"
+PREVIOUS = "AMAZON.PreviousIntent"
+REPEAT = "AMAZON.RepeatIntent"
+START_OVER = "AMAZON.StartOverIntent"
+PAUSE = "AMAZON.PauseIntent"
+RESUME = "AMAZON.ResumeIntent"
+YES = "AMAZON.YesIntent"
+NO = "AMAZON.NoIntent"
+HELP = "AMAZON.HelpIntent"
+STOP = "AMAZON.StopIntent"
+CANCEL = "AMAZON.CancelIntent"
+FALLBACK = "AMAZON.FallbackIntent"
+NAVIGATE_HOME = "AMAZON.NavigateHomeIntent"
+
+BUILTIN_INTENTS = (
+    NEXT, PREVIOUS, REPEAT, START_OVER, PAUSE, RESUME, YES, NO, HELP, STOP, CANCEL,
+    FALLBACK, NAVIGATE_HOME,
+)
+
+# Slots and slot types
+SLOT_ROUTINE = "routine"
+SLOT_AREA = "area"
+SLOT_POSITION = "position"
+SLOT_TOPIC = "topic"
+SLOT_PREFERENCE = "preference"
+
+TYPE_ROUTINE = "RoutineName"
+TYPE_AREA = "BodyArea"
+TYPE_POSITION = "StretchPosition"
+TYPE_TOPIC = "QuestionTopic"
+TYPE_PREFERENCE = "PreferenceChange"
+
+# Values of the PreferenceChange slot type (ids); the synonyms live in the model source.
+PREFERENCE_VALUES = (
+    "holds_longer", "holds_shorter", "holds_normal",
+    "pace_slow", "pace_normal",
+    "cues_more", "cues_fewer",
+)
+
+# Positions an exercise may be done in (content schema).
+POSITIONS = ("floor", "chair", "standing", "hands_and_knees")
+
+INVOCATION_NAME = "back stretch coach"
+LOCALE = "en-US"
