@@ -1,0 +1,202 @@
+"""The one SSML builder (SPEC §4). Handlers and the coach never paste SSML.
+
+A `Speech` is a flat list of parts: sentences of text and breaks. The rules of the
+platform are enforced when a part is added, so they cannot be broken when it is emitted:
+
+- text is split into sentences, each its own ``<s>``, and XML-escaped (& < > " ');
+  characters XML cannot carry (control characters) are dropped;
+- a break lasts at most ``MAX_BREAK_SECONDS`` (Alexa's limit). Two pauses with nothing
+  said between them merge into one break; if the merged break would exceed the limit,
+  ``pause()`` raises ``ValueError`` and the speech is left unchanged. Callers split long
+  silences with short spoken cues, because some speech engines (espeak-ng among them)
+  merge adjacent breaks into the longest one;
+- the only tags emitted are ``speak``, ``prosody``, ``s`` and ``break``, all Alexa tags.
+
+Pace: everything is spoken slower than Alexa's default, for a body moving into position.
+The whole response is wrapped in ``<prosody rate="N%">`` and the duration estimate uses
+``WORDS_PER_MINUTE[pace]`` = ``DEFAULT_WPM`` x rate. Breaks are absolute on Alexa
+(prosody does not stretch them), so they count at face value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+MAX_SSML_CHARS = 8000
+MAX_BREAK_SECONDS = 10
+
+#: Alexa's default speaking rate, in words per minute (the stated basis of the estimate).
+DEFAULT_WPM = 160
+#: Prosody rate, in percent of Alexa's default, for each pace.
+RATES = {"normal": 90, "slow": 80}
+#: Words per minute for each pace: DEFAULT_WPM x RATES[pace] / 100 (normal 144, slow 128).
+WORDS_PER_MINUTE = {pace: DEFAULT_WPM * rate / 100 for pace, rate in RATES.items()}
+#: The short silence a voice leaves at the end of a sentence, in seconds (measured on
+#: espeak-ng; a sentence followed by a break has it folded into the break).
+SENTENCE_GAP_SECONDS = 0.4
+
+#: Alexa's SSML tags (SPEC §4). The builder emits only speak, prosody, s and break.
+ALLOWED_TAGS = frozenset({
+    "speak", "break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as",
+    "sub", "voice", "w", "audio", "amazon:effect", "amazon:domain", "amazon:emotion",
+})
+
+# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) and space.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+")
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+# Characters XML 1.0 cannot carry.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
+_SPACE = re.compile(r"\s+")
+
+
+def escape(text: str) -> str:
+    """XML-escape text for SSML: & < > " ' become entities; control characters go."""
+    return _NOT_XML.sub("", text).translate(_ESCAPES)
+
+
+def count_words(text: str) -> int:
+    """Spoken words in a text, as the estimate counts them ("don't" is one word)."""
+    return len(_WORD.findall(text))
+
+
+def split_sentences(text: str) -> list[str]:
+    """One or more sentences of text -> list of sentences, whitespace normalised."""
+    text = _SPACE.sub(" ", _NOT_XML.sub("", text)).strip()
+    if not text:
+        return []
+    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
+
+
+def _break_ms(seconds: float) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ValueError(f"pause takes a number of seconds, got {seconds!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"pause takes a finite number of seconds >= 0, got {seconds!r}")
+    return round(seconds * 1000)
+
+
+def _break_tag(ms: int) -> str:
+    return f'<break time="{ms // 1000}s"/>' if ms % 1000 == 0 else f'<break time="{ms}ms"/>'
+
+
+def _fmt_seconds(ms: int) -> str:
+    return f"{ms / 1000:g}"
+
+
+class Speech:
+    """Spoken text and pauses, built step by step; see the module docstring for the rules.
+
+    Parts are kept as a list of ``str`` (one sentence, unescaped) or ``int`` (a break in
+    milliseconds); an ``int`` is never next to another ``int``.
+    """
+
+    __slots__ = ("pace", "_parts")
+
+    def __init__(self, pace: str = "normal"):
+        if pace not in RATES:
+            raise ValueError(f"pace must be one of {sorted(RATES)}, got {pace!r}")
+        self.pace = pace
+        self._parts: list[str | int] = []
+
+    # -- building -------------------------------------------------------------------
+    def say(self, text: str) -> "Speech":
+        """Add one or more sentences; each becomes its own <s>. Empty text is ignored."""
+        if text is None:
+            return self
+        if not isinstance(text, str):
+            raise TypeError(f"say() takes text, got {type(text).__name__}")
+        self._parts.extend(split_sentences(text))
+        return self
+
+    def pause(self, seconds: float) -> "Speech":
+        """Add silence. Merges with a pause just before it; > 10 s in one break -> ValueError."""
+        self._add_break(_break_ms(seconds))
+        return self
+
+    def _add_break(self, ms: int) -> None:
+        if ms == 0:
+            return
+        parts = self._parts
+        merged = ms + parts[-1] if parts and isinstance(parts[-1], int) else ms
+        if merged > MAX_BREAK_SECONDS * 1000:
+            raise ValueError(
+                f"a break may not exceed {MAX_BREAK_SECONDS} s (would be {_fmt_seconds(merged)} s"
+                f"); split the silence with a spoken cue"
+            )
+        if merged != ms:
+            parts[-1] = merged
+        else:
+            parts.append(ms)
+
+    def extend(self, other: "Speech") -> "Speech":
+        """Append another Speech (its pace is ignored); a trailing and a leading pause merge
+        by the rule of pause(). Raises ValueError, leaving self unchanged, if they can't."""
+        if not isinstance(other, Speech):
+            raise TypeError(f"extend() takes a Speech, got {type(other).__name__}")
+        rest = other._parts
+        if rest and isinstance(rest[0], int):
+            self._add_break(rest[0])
+            rest = rest[1:]
+        self._parts.extend(rest)
+        return self
+
+    def copy(self) -> "Speech":
+        new = Speech(self.pace)
+        new._parts = list(self._parts)
+        return new
+
+    # -- output ---------------------------------------------------------------------
+    def ssml(self) -> str:
+        """The whole response: <speak><prosody rate="N%">...</prosody></speak>."""
+        if not self._parts:
+            return "<speak></speak>"
+        body = "".join(
+            _break_tag(p) if isinstance(p, int) else f"<s>{escape(p)}</s>" for p in self._parts
+        )
+        return f'<speak><prosody rate="{RATES[self.pace]}%">{body}</prosody></speak>'
+
+    def plain(self) -> str:
+        """For the console: the sentences, with pauses shown as "[pause 10 s]"."""
+        return " ".join(
+            f"[pause {_fmt_seconds(p)} s]" if isinstance(p, int) else p for p in self._parts
+        )
+
+    @property
+    def words(self) -> int:
+        return sum(count_words(p) for p in self._parts if isinstance(p, str))
+
+    @property
+    def sentences(self) -> int:
+        return sum(1 for p in self._parts if isinstance(p, str))
+
+    @property
+    def silence_seconds(self) -> float:
+        """Sum of all breaks, in seconds."""
+        return sum(p for p in self._parts if isinstance(p, int)) / 1000
+
+    @property
+    def estimated_seconds(self) -> float:
+        """Words at WORDS_PER_MINUTE[pace], plus SENTENCE_GAP_SECONDS after each sentence
+        not followed by a break, plus the breaks."""
+        parts = self._parts
+        gaps = sum(
+            1 for i, p in enumerate(parts)
+            if isinstance(p, str) and not (i + 1 < len(parts) and isinstance(parts[i + 1], int))
+        )
+        speech = self.words * 60 / WORDS_PER_MINUTE[self.pace]
+        return speech + gaps * SENTENCE_GAP_SECONDS + self.silence_seconds
+
+    @property
+    def is_empty(self) -> bool:
+        return not self._parts
+
+    def __len__(self) -> int:
+        return len(self.ssml())
+
+    def __bool__(self) -> bool:
+        return True  # a Speech object is always truthy; use is_empty
+
+    def __repr__(self) -> str:
+        return f"Speech({self.pace!r}: {self.plain()!r})"
