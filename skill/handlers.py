@@ -1,0 +1,251 @@
+"""ask-sdk-core wiring: interceptors, one small handler per intent or state, the exception handler.
+
+- `LoadTurn` (request interceptor) unseals the session state, loads what we remember about
+  the user (tolerating a database that is down) and builds the `Turn` every handler uses.
+- `ScreeningGateHandler` comes first: while the red-flag question is open, every intent is an
+  answer to it (SPEC §3).
+- `IntentHandler(intent, action)`: one per intent, calling the plain function in
+  skill.conversation.
+- `SaveTurn` (response interceptor) seals the session state into the response and saves the
+  user's memory once, only when it changed; "delete my data" deletes instead.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import logging
+from typing import Callable
+
+from ask_sdk_core.dispatch_components import (AbstractExceptionHandler, AbstractRequestHandler,
+                                              AbstractRequestInterceptor,
+                                              AbstractResponseInterceptor)
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_core.utils import is_request_type
+from ask_sdk_model.slu.entityresolution import StatusCode
+
+from . import constants as C
+from . import conversation as conv
+from .content import Content
+from .ssml import Speech
+
+log = logging.getLogger(__name__)
+TURN = "turn"
+
+
+def _request_id(handler_input: HandlerInput) -> str:
+    return getattr(handler_input.request_envelope.request, "request_id", None) or "-"
+
+
+def turn_of(handler_input: HandlerInput) -> conv.Turn:
+    return handler_input.attributes_manager.request_attributes[TURN]
+
+
+def _slots(request) -> dict[str, conv.Slot]:
+    out: dict[str, conv.Slot] = {}
+    intent = getattr(request, "intent", None)
+    for name, slot in ((getattr(intent, "slots", None) or {}).items()):
+        ids: list[str] = []
+        res = getattr(slot, "resolutions", None)
+        for auth in (getattr(res, "resolutions_per_authority", None) or []):
+            if getattr(getattr(auth, "status", None), "code", None) == StatusCode.ER_SUCCESS_MATCH:
+                ids += [v.value.id for v in (auth.values or []) if v.value and v.value.id]
+        value = getattr(slot, "value", None)
+        if value or ids:
+            out[name] = conv.Slot(value=value, ids=tuple(ids))
+    return out
+
+
+def _user_id(envelope) -> str | None:
+    system = getattr(envelope.context, "system", None) if envelope.context else None
+    user = getattr(system, "user", None) or getattr(envelope.session, "user", None)
+    return getattr(user, "user_id", None)
+
+
+def _respond(handler_input: HandlerInput, reply: conv.Reply):
+    rb = handler_input.response_builder
+    rb.speak(reply.speech.ssml())
+    if reply.end:
+        rb.set_should_end_session(True)
+    else:
+        rb.ask((reply.reprompt or reply.speech).ssml())
+    return rb.response
+
+
+class LoadTurn(AbstractRequestInterceptor):
+    def __init__(self, content: Content, secret: bytes):
+        self.content, self.secret = content, secret
+
+    def process(self, handler_input: HandlerInput) -> None:
+        env = handler_input.request_envelope
+        am = handler_input.attributes_manager
+        session = env.session
+        if session is None or session.new or not session.session_id:
+            state = conv.fresh_state()
+        else:
+            state = conv.unseal(am.session_attributes, session.session_id, self.secret, self.content)
+        memory = conv.Memory()
+        if _user_id(env) and not is_request_type("SessionEndedRequest")(handler_input):
+            try:
+                memory.data = copy.deepcopy(am.persistent_attributes or {})
+                if not isinstance(memory.data, dict):
+                    memory.data = {}
+            except Exception as e:   # the database is down or slow: coach on without memory
+                log.warning("request %s: user memory unavailable (%s)", _request_id(handler_input),
+                            type(e).__name__)
+                memory.available = False
+        ts = getattr(env.request, "timestamp", None)
+        today = ts.date() if isinstance(ts, dt.datetime) else dt.datetime.now(dt.timezone.utc).date()
+        turn = conv.Turn(self.content, state, memory, today)
+        am.request_attributes["memory_snapshot"] = json.dumps(memory.data, sort_keys=True, default=str)
+        if is_request_type("IntentRequest")(handler_input):
+            turn.intent = env.request.intent.name
+            turn.slots = _slots(env.request)
+            if state["state"] not in (conv.SCREENING, conv.FOLLOWUP):
+                conv.settle(turn)
+        am.request_attributes[TURN] = turn
+
+
+class SaveTurn(AbstractResponseInterceptor):
+    def __init__(self, secret: bytes):
+        self.secret = secret
+
+    def process(self, handler_input: HandlerInput, response) -> None:
+        am = handler_input.attributes_manager
+        turn = am.request_attributes.get(TURN)
+        if turn is None:
+            return
+        session = handler_input.request_envelope.session
+        if session is not None and session.session_id:
+            am.session_attributes = conv.seal(turn.state, session.session_id, self.secret)
+        mem = turn.memory
+        changed = json.dumps(mem.data, sort_keys=True, default=str) != am.request_attributes.get(
+            "memory_snapshot")
+        if not mem.available or not (changed or mem.delete_requested):
+            return
+        try:
+            if mem.delete_requested:
+                am.delete_persistent_attributes()
+            else:
+                am.persistent_attributes = mem.data
+                am.save_persistent_attributes()
+        except Exception as e:
+            log.warning("request %s: could not save user memory (%s)", _request_id(handler_input),
+                        type(e).__name__)
+
+
+class LaunchHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input):
+        return is_request_type("LaunchRequest")(handler_input)
+
+    def handle(self, handler_input):
+        return _respond(handler_input, conv.launch(turn_of(handler_input)))
+
+
+class ScreeningGateHandler(AbstractRequestHandler):
+    """While the red-flag question is open, every intent is an answer to it."""
+
+    def can_handle(self, handler_input):
+        return (is_request_type("IntentRequest")(handler_input)
+                and turn_of(handler_input).state["state"] in (conv.SCREENING, conv.FOLLOWUP))
+
+    def handle(self, handler_input):
+        return _respond(handler_input, conv.screening_answer(turn_of(handler_input)))
+
+
+class IntentHandler(AbstractRequestHandler):
+    """One per intent: hands the turn to the conversation function for that intent."""
+
+    def __init__(self, intent: str, action: Callable[[conv.Turn], conv.Reply]):
+        self.intent, self.action = intent, action
+
+    def can_handle(self, handler_input):
+        return (is_request_type("IntentRequest")(handler_input)
+                and turn_of(handler_input).intent == self.intent)
+
+    def handle(self, handler_input):
+        return _respond(handler_input, self.action(turn_of(handler_input)))
+
+
+class UnknownIntentHandler(AbstractRequestHandler):
+    """An intent that is not in our model (another skill's request): answer like fallback."""
+
+    def can_handle(self, handler_input):
+        return is_request_type("IntentRequest")(handler_input)
+
+    def handle(self, handler_input):
+        return _respond(handler_input, conv.fallback(turn_of(handler_input)))
+
+
+class SessionEndedHandler(AbstractRequestHandler):
+    """Progress was saved as it was made; nothing to say (Alexa would not play it)."""
+
+    def can_handle(self, handler_input):
+        return is_request_type("SessionEndedRequest")(handler_input)
+
+    def handle(self, handler_input):
+        req = handler_input.request_envelope.request
+        reason = getattr(getattr(req, "reason", None), "value", None)
+        error = getattr(getattr(req, "error", None), "object_type", None) or getattr(
+            getattr(getattr(req, "error", None), "type", None), "value", None)
+        log.info("request %s: session ended (%s%s)", _request_id(handler_input), reason,
+                 f", {error}" if error else "")
+        return handler_input.response_builder.response
+
+
+class SkillDisabledHandler(AbstractRequestHandler):
+    """The user disabled the skill: forget everything about them."""
+
+    def can_handle(self, handler_input):
+        return is_request_type("AlexaSkillEvent.SkillDisabled")(handler_input)
+
+    def handle(self, handler_input):
+        turn_of(handler_input).memory.delete_requested = True
+        turn_of(handler_input).memory.available = True
+        return handler_input.response_builder.response
+
+
+class OtherRequestHandler(AbstractRequestHandler):
+    """Requests we don't use (display events, other skill events…): an empty, valid answer."""
+
+    def can_handle(self, handler_input):
+        return True
+
+    def handle(self, handler_input):
+        log.info("request %s: ignored request type %s", _request_id(handler_input),
+                 getattr(handler_input.request_envelope.request, "object_type", "?"))
+        return handler_input.response_builder.response
+
+
+class PoliteErrorHandler(AbstractExceptionHandler):
+    """Anything unexpected: say sorry and keep the session (and the progress in it) as it was."""
+
+    def __init__(self, content: Content):
+        self.content = content
+
+    def can_handle(self, handler_input, exception):
+        return True
+
+    def handle(self, handler_input, exception):
+        log.error("request %s: handler failed: %s", _request_id(handler_input),
+                  type(exception).__name__, exc_info=exception)
+        text = self.content.text("prompts", "error")
+        rb = handler_input.response_builder
+        return rb.speak(Speech().say(text).ssml()).ask(Speech().say(text).ssml()).response
+
+
+def build_skill_builder(content: Content, *, secret: bytes, store=None,
+                        skill_id: str | None = None) -> CustomSkillBuilder:
+    conv.check_content(content)
+    sb = CustomSkillBuilder(persistence_adapter=store)
+    sb.skill_id = skill_id
+    sb.add_global_request_interceptor(LoadTurn(content, secret))
+    sb.add_global_response_interceptor(SaveTurn(secret))
+    for handler in (SessionEndedHandler(), SkillDisabledHandler(), LaunchHandler(),
+                    ScreeningGateHandler(),
+                    *(IntentHandler(intent, action) for intent, action in conv.ACTIONS.items()),
+                    UnknownIntentHandler(), OtherRequestHandler()):
+        sb.add_request_handler(handler)
+    sb.add_exception_handler(PoliteErrorHandler(content))
+    return sb
