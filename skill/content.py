@@ -1,0 +1,693 @@
+"""Load and validate the spoken content in `content/*.yaml` into frozen dataclasses.
+
+`exercises.yaml`, `routines.yaml` and `faq.yaml` follow the schema in docs/design.md; every
+other `*.yaml` in the directory is a flat map of key -> string (prompts, screening, voice...).
+
+Every problem found is reported at once in one `ContentError`, one line per problem, each
+naming the file, the entry (id, or index when the id is unusable) and the field, e.g.
+
+    content/routines.yaml: routine 'lower_back', field 'exercises[2]': unknown exercise 'brige' (did you mean 'bridge'?)
+
+Files are named `content/<file>` whichever directory was loaded: "content" here means the
+content directory, which `validate_main` prints in full.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import math
+import re
+import string
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from skill.constants import POSITIONS
+
+EXERCISES_FILE = "exercises.yaml"
+ROUTINES_FILE = "routines.yaml"
+FAQ_FILE = "faq.yaml"
+STRUCTURED_FILES = (EXERCISES_FILE, ROUTINES_FILE, FAQ_FILE)
+
+# Rough pacing used by Routine.minutes (the coach module owns the real timing).
+SECONDS_PER_STEP = 5
+CUE_SECONDS_PER_REP = 6
+
+FAQ_SENTENCES = (2, 4)
+PURPOSE_SENTENCES = (1, 2)
+
+_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_SENTENCE_END = re.compile(r"[.!?]+[\"'\u2019\u201d)\]]*(?=\s|$)")
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'\u2019\u201d)\]]*$")
+
+
+class ContentError(Exception):
+    """Content is invalid. `problems` holds one line per problem; str() lists them all."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# --------------------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+    areas: tuple[str, ...]
+    position: str
+    equipment: str | None
+    purpose: str
+    steps: tuple[str, ...]
+    hold_seconds: int
+    tempo_seconds: int
+    sides: bool
+    switch: str | None
+    repetitions: int
+    cues: tuple[str, ...]
+    release: str
+    cautions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoutineItem:
+    """An exercise as used in one routine, with that routine's overrides applied."""
+    exercise: Exercise
+    hold_seconds: int
+    repetitions: int
+
+    @property
+    def estimated_seconds(self) -> int:
+        """Positioning ~5 s per step; each repetition on each side: hold or tempo + ~6 s cues."""
+        ex = self.exercise
+        per_rep = self.hold_seconds + ex.tempo_seconds + CUE_SECONDS_PER_REP
+        return SECONDS_PER_STEP * len(ex.steps) + self.repetitions * (2 if ex.sides else 1) * per_rep
+
+
+@dataclass(frozen=True)
+class Routine:
+    id: str
+    name: str
+    synonyms: tuple[str, ...]
+    description: str
+    areas: tuple[str, ...]
+    positions: tuple[str, ...]
+    items: tuple[RoutineItem, ...]
+
+    @property
+    def minutes(self) -> int:
+        """Rough length in whole minutes (rounded up, at least 1), computed from the items."""
+        return max(1, math.ceil(sum(item.estimated_seconds for item in self.items) / 60))
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    topic: str
+    synonyms: tuple[str, ...]
+    answer: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Content:
+    directory: Path
+    exercises: dict[str, Exercise]
+    routines: dict[str, Routine]
+    faq: dict[str, FaqEntry]
+    areas: dict[str, Area]
+    positions: dict[str, Position]
+    texts: dict[str, dict[str, str]]
+
+    def text(self, group: str, key: str, **fields: Any) -> str:
+        """The string `key` of `content/<group>.yaml`, formatted with `fields`.
+
+        KeyError if the group or key is unknown (or a placeholder has no field)."""
+        return self.texts[group][key].format(**fields)
+
+    def require(self, group: str, keys: dict[str, set[str]]) -> None:
+        """Check that the code's declared keys exist and use only the declared placeholders."""
+        label = _label(f"{group}.yaml")
+        table = self.texts.get(group)
+        problems = []
+        if table is None:
+            problems.append(f"{label}: file is missing (keys needed: {', '.join(sorted(keys))})")
+        else:
+            for key in sorted(keys):
+                if key not in table:
+                    problems.append(f"{label}: key '{key}': missing")
+                    continue
+                extra = placeholders(table[key]) - set(keys[key])
+                if extra:
+                    allowed = ", ".join("{%s}" % p for p in sorted(keys[key])) or "none"
+                    problems.append(
+                        f"{label}: key '{key}': undeclared placeholder(s) "
+                        f"{', '.join('{%s}' % p for p in sorted(extra))} (the code fills: {allowed})")
+        if problems:
+            raise ContentError(problems)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def default_content_dir() -> Path:
+    """`<repo>/content`, located relative to this file."""
+    return Path(__file__).resolve().parent.parent / "content"
+
+
+def count_sentences(text: str) -> int:
+    """Sentences counted by terminal punctuation (. ! ?) followed by a space or the end."""
+    return len(_SENTENCE_END.findall(text.strip()))
+
+
+def placeholders(text: str) -> set[str]:
+    """The `{name}` fields of a format string (ValueError if its braces are malformed)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _label(filename: str) -> str:
+    return f"content/{filename}"
+
+
+def _norm(phrase: str) -> str:
+    """How a spoken phrase compares for ambiguity: case, punctuation and spacing ignored."""
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", phrase.lower()).split())
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean (quote it if you meant text)"
+    return {int: "a number", float: "a number", str: "text", list: "a list",
+            dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """yaml's safe loader, but a key repeated in one mapping is an error, not silently dropped."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Report:
+    """Collects problems for one file."""
+
+    def __init__(self, problems: list[str], filename: str):
+        self.problems = problems
+        self.label = _label(filename)
+
+    def add(self, entry: str | None, field: str | None, message: str) -> None:
+        parts = [self.label]
+        if entry:
+            parts.append(entry)
+        if field:
+            parts.append(f"field '{field}'")
+        self.problems.append(": ".join(parts + [message]))
+
+
+def _read_yaml(path: Path, report: _Report) -> tuple[bool, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        report.add(None, None, f"cannot read: {exc.strerror or exc}")
+        return False, None
+    except UnicodeDecodeError as exc:
+        report.add(None, None, f"not UTF-8 text: {exc}")
+        return False, None
+    try:
+        return True, yaml.load(text, Loader=_UniqueKeyLoader)  # safe: a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        detail = f"{context}, {problem}" if context and problem else problem
+        report.add(None, None, f"{where}YAML syntax error: {detail}")
+        return False, None
+
+
+class _Entry:
+    """Typed field access for one mapping entry, reporting against its file/entry/field."""
+
+    def __init__(self, report: _Report, kind: str, index: int, data: Any, fields: dict[str, bool]):
+        self.report = report
+        self.data = data if isinstance(data, dict) else {}
+        ident = self.data.get("id")
+        if isinstance(ident, str) and _ID.match(ident):
+            self.name = f"{kind} '{ident}'"
+        else:
+            self.name = f"{kind} at index {index}"
+        if not isinstance(data, dict):
+            self.error(None, f"expected a mapping of fields, got {_type_name(data)}")
+            return
+        for key in data:
+            if key not in fields:
+                hint = difflib.get_close_matches(str(key), list(fields), n=1)
+                self.error(str(key), "unknown field" + (f" (did you mean '{hint[0]}'?)" if hint else
+                                                        f" (allowed: {', '.join(fields)})"))
+        for key, required in fields.items():
+            if required and key not in data:
+                self.error(key, "missing required field")
+
+    def error(self, field: str | None, message: str) -> None:
+        self.report.add(self.name, field, message)
+
+    def text(self, field: str, default: Any = ..., *, optional: bool = False) -> str | None:
+        if field not in self.data:
+            return None if default is ... else default
+        value = self.data[field]
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            self.error(field, f"expected text, got {_type_name(value)}")
+            return None
+        if not value.strip():
+            self.error(field, "must not be empty")
+            return None
+        return value.strip()
+
+    def ident(self) -> str | None:
+        value = self.text("id")
+        if value is not None and not _ID.match(value):
+            self.error("id", f"'{value}' is not a snake_case id (lower case letters, digits, _)")
+            return None
+        return value
+
+    def integer(self, field: str, minimum: int, default: int | None = None) -> int | None:
+        if field not in self.data:
+            return default
+        value = self.data[field]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(field, f"expected a whole number, got {_type_name(value)}")
+            return None
+        if value < minimum:
+            self.error(field, f"must be at least {minimum}, got {value}")
+            return None
+        return value
+
+    def boolean(self, field: str, default: bool) -> bool:
+        if field not in self.data:
+            return default
+        value = self.data[field]
+        if not isinstance(value, bool):
+            self.error(field, f"expected true or false, got {_type_name(value)}")
+            return default
+        return value
+
+    def texts(self, field: str, *, non_empty: bool = False) -> tuple[str, ...]:
+        if field not in self.data:
+            return ()
+        value = self.data[field]
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            self.error(field, f"expected a list, got {_type_name(value)}")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                self.error(f"{field}[{i}]", f"expected text, got {_type_name(item)}")
+            elif not item.strip():
+                self.error(f"{field}[{i}]", "must not be empty")
+            else:
+                out.append(item.strip())
+        if non_empty and not value:
+            self.error(field, "must have at least one item")
+        return tuple(out)
+
+    def references(self, field: str, known: dict[str, Any] | None, what: str) -> tuple[str, ...]:
+        values = self.texts(field, non_empty=True)
+        if known is None:  # the table itself failed to load; nothing to check against
+            return values
+        for i, value in enumerate(values):
+            if value not in known:
+                self.error(f"{field}[{i}]", f"unknown {what} '{value}'{_did_you_mean(value, known)}")
+        return values
+
+    def sentences(self, field: str, value: str | None, low: int, high: int) -> None:
+        if value is None:
+            return
+        n = count_sentences(value)
+        if not _ENDS_SENTENCE.search(value):
+            self.error(field, "must end with . ! or ?")
+        elif not low <= n <= high:
+            self.error(field, f"has {n} sentence(s), expected {low} to {high}"
+                       " (counted by . ! or ? followed by a space or the end)")
+
+
+def _did_you_mean(value: str, known: Any) -> str:
+    hint = difflib.get_close_matches(value, list(known), n=1)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def _entries(report: _Report, document: Any, key: str, kind: str,
+             other_keys: tuple[str, ...] = ()) -> list[Any] | None:
+    """The list under `key` of a file's top-level mapping (None if unusable)."""
+    if not isinstance(document, dict):
+        report.add(None, None, f"expected a mapping with '{key}' at the top, got {_type_name(document)}")
+        return None
+    for extra in document:
+        if extra != key and extra not in other_keys:
+            allowed = (key, *other_keys)
+            hint = difflib.get_close_matches(str(extra), allowed, n=1)
+            report.add(None, str(extra), "unknown top-level key" +
+                       (f" (did you mean '{hint[0]}'?)" if hint else f" (allowed: {', '.join(allowed)})"))
+    if key not in document:
+        report.add(None, key, f"missing list of {kind}s")
+        return None
+    entries = document[key]
+    if not isinstance(entries, list):
+        report.add(None, key, f"expected a list of {kind}s, got {_type_name(entries)}")
+        return None
+    if not entries:
+        report.add(None, key, f"has no {kind}s")
+    return entries
+
+
+def _add_unique(table: dict[str, Any], entry: _Entry, ident: str | None, value: Any) -> None:
+    """Register an entry by id (even an invalid one, so references to it don't cascade)."""
+    if ident is None:
+        return
+    if ident in table:
+        entry.error("id", f"duplicate id '{ident}'")
+        return
+    table[ident] = value
+
+
+class _Phrases:
+    """Names and synonyms of one slot type: a phrase may belong to one entry only."""
+
+    def __init__(self) -> None:
+        self.owner: dict[str, str] = {}
+
+    def claim(self, entry: _Entry, ident: str | None, name_field: str,
+              name: str | None, synonyms: tuple[str, ...]) -> None:
+        if ident is None:
+            return
+        mine: set[str] = set()
+        for field, phrase in [(name_field, name)] + [(f"synonyms[{i}]", s) for i, s in enumerate(synonyms)]:
+            if phrase is None:
+                continue
+            key = _norm(phrase)
+            if not key:
+                entry.error(field, f"'{phrase}' has no words")
+            elif key in mine:
+                entry.error(field, f"'{phrase}' is repeated in this entry")
+            elif key in self.owner and self.owner[key] != ident:
+                entry.error(field, f"'{phrase}' is also used by '{self.owner[key]}'; "
+                                   "a spoken phrase must pick one entry")
+            else:
+                self.owner[key] = ident
+            mine.add(key)
+
+
+# --------------------------------------------------------------------------- per file
+
+
+def _named_section(report: _Report, document: dict, key: str, kind: str,
+                   allowed_ids: tuple[str, ...] | None, cls: type) -> dict[str, Any] | None:
+    """`areas` / `positions` of routines.yaml: lists of {id, name, synonyms}."""
+    raw = document.get(key)
+    if not isinstance(raw, list) or not raw:
+        report.add(None, key, f"expected a list of {kind}s, got {_type_name(raw)}"
+                   if key in document else f"missing list of {kind}s")
+        return None
+    table: dict[str, Any] = {}
+    phrases = _Phrases()
+    for index, data in enumerate(raw):
+        entry = _Entry(report, kind, index, data, {"id": True, "name": True, "synonyms": False})
+        ident = entry.ident()
+        if ident is not None and allowed_ids is not None and ident not in allowed_ids:
+            entry.error("id", f"'{ident}' is not one of {', '.join(allowed_ids)} (skill.constants.POSITIONS)")
+        name = entry.text("name")
+        synonyms = entry.texts("synonyms")
+        phrases.claim(entry, ident, "name", name, synonyms)
+        _add_unique(table, entry, ident, cls(ident, name, synonyms))
+    for missing in allowed_ids or ():
+        if missing not in table:
+            report.add(None, key, f"{kind} '{missing}' is not declared")
+    return table
+
+
+def _load_exercises(problems: list[str], document: Any, areas: dict[str, Area] | None) -> dict[str, Exercise]:
+    report = _Report(problems, EXERCISES_FILE)
+    raw = _entries(report, document, "exercises", "exercise")
+    fields = {"id": True, "name": True, "synonyms": False, "areas": True, "position": True,
+              "equipment": False, "purpose": True, "steps": True, "hold_seconds": True,
+              "tempo_seconds": False, "sides": False, "switch": False, "repetitions": True,
+              "cues": False, "release": True, "cautions": False}
+    table: dict[str, Exercise] = {}
+    phrases = _Phrases()
+    for index, data in enumerate(raw or ()):
+        e = _Entry(report, "exercise", index, data, fields)
+        ident = e.ident()
+        name = e.text("name")
+        synonyms = e.texts("synonyms")
+        phrases.claim(e, ident, "name", name, synonyms)
+        area_ids = e.references("areas", areas, "area")
+        position = e.text("position")
+        if position is not None and position not in POSITIONS:
+            e.error("position", f"'{position}' is not one of {', '.join(POSITIONS)}"
+                                f"{_did_you_mean(position, POSITIONS)}")
+        equipment = e.text("equipment", optional=True)
+        purpose = e.text("purpose")
+        e.sentences("purpose", purpose, *PURPOSE_SENTENCES)
+        steps = e.texts("steps", non_empty=True)
+        for i, step in enumerate(steps):
+            e.sentences(f"steps[{i}]", step, 1, 1)
+        hold = e.integer("hold_seconds", 0)
+        tempo = e.integer("tempo_seconds", 0, default=0)
+        if hold == 0 and tempo == 0:
+            e.error("hold_seconds", "hold_seconds and tempo_seconds are both 0; one must be above 0")
+        sides = e.boolean("sides", False)
+        switch = e.text("switch", optional=True)
+        if switch is not None and not sides:
+            e.error("switch", "given, but sides is false (there is no other side to switch to)")
+        repetitions = e.integer("repetitions", 1)
+        cues = e.texts("cues")
+        release = e.text("release")
+        cautions = e.texts("cautions")
+        _add_unique(table, e, ident, Exercise(
+            id=ident, name=name, synonyms=synonyms, areas=area_ids, position=position,
+            equipment=equipment, purpose=purpose, steps=steps, hold_seconds=hold,
+            tempo_seconds=tempo, sides=sides, switch=switch, repetitions=repetitions, cues=cues,
+            release=release, cautions=cautions))
+    return table
+
+
+def _load_routines(problems: list[str], document: Any, exercises: dict[str, Exercise] | None,
+                   areas: dict[str, Area] | None, positions: dict[str, Position] | None
+                   ) -> dict[str, Routine]:
+    report = _Report(problems, ROUTINES_FILE)
+    raw = _entries(report, document, "routines", "routine", other_keys=("areas", "positions"))
+    fields = {"id": True, "name": True, "synonyms": False, "description": True, "areas": True,
+              "positions": True, "exercises": True}
+    table: dict[str, Routine] = {}
+    phrases = _Phrases()
+    for index, data in enumerate(raw or ()):
+        e = _Entry(report, "routine", index, data, fields)
+        ident = e.ident()
+        name = e.text("name")
+        synonyms = e.texts("synonyms")
+        phrases.claim(e, ident, "name", name, synonyms)
+        description = e.text("description")
+        if description is not None and "\n" in description:
+            e.error("description", "must be one line")
+        area_ids = e.references("areas", areas, "area")
+        position_ids = e.references("positions", positions, "position")
+        items = _routine_items(e, exercises)
+        _add_unique(table, e, ident, Routine(ident, name, synonyms, description, area_ids,
+                                             position_ids, items))
+    return table
+
+
+def _routine_items(e: _Entry, exercises: dict[str, Exercise] | None) -> tuple[RoutineItem, ...]:
+    raw = e.data.get("exercises")
+    if "exercises" not in e.data:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        e.error("exercises", "expected a non-empty list of exercise ids"
+                + ("" if isinstance(raw, list) else f", got {_type_name(raw)}"))
+        return ()
+    items = []
+    for i, ref in enumerate(raw):
+        field = f"exercises[{i}]"
+        overrides: dict[str, Any] = {}
+        if isinstance(ref, dict):
+            overrides = dict(ref)
+            ref = overrides.pop("id", None)
+            for key in overrides:
+                if key not in ("hold_seconds", "repetitions"):
+                    hint = difflib.get_close_matches(str(key), ["id", "hold_seconds", "repetitions"], n=1)
+                    e.error(f"{field}.{key}", "unknown field (only id, hold_seconds and repetitions"
+                            " may be set here)" + (f"; did you mean '{hint[0]}'?" if hint else ""))
+            for key in ("hold_seconds", "repetitions"):
+                value = overrides.get(key)
+                if key in overrides and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                    e.error(f"{field}.{key}", f"override must be a positive whole number, got {value!r}")
+                    overrides.pop(key)
+            if ref is None:
+                e.error(f"{field}.id", "missing required field")
+                continue
+        if not isinstance(ref, str):
+            e.error(field, f"expected an exercise id, got {_type_name(ref)}")
+            continue
+        if exercises is None:
+            continue
+        exercise = exercises.get(ref)
+        if exercise is None:
+            e.error(field, f"unknown exercise '{ref}'{_did_you_mean(ref, exercises)}")
+            continue
+        if "hold_seconds" in overrides and exercise.hold_seconds == 0:
+            e.error(f"{field}.hold_seconds", f"'{ref}' is a moving stretch with no hold to override")
+            continue
+        items.append(RoutineItem(exercise, overrides.get("hold_seconds", exercise.hold_seconds),
+                                 overrides.get("repetitions", exercise.repetitions)))
+    return tuple(items)
+
+
+def _load_faq(problems: list[str], document: Any) -> dict[str, FaqEntry]:
+    report = _Report(problems, FAQ_FILE)
+    raw = _entries(report, document, "faq", "FAQ entry")
+    fields = {"id": True, "topic": True, "synonyms": False, "answer": True}
+    table: dict[str, FaqEntry] = {}
+    phrases = _Phrases()
+    for index, data in enumerate(raw or ()):
+        e = _Entry(report, "FAQ entry", index, data, fields)
+        ident = e.ident()
+        topic = e.text("topic")
+        synonyms = e.texts("synonyms")
+        phrases.claim(e, ident, "topic", topic, synonyms)
+        answer = e.texts("answer", non_empty=True)
+        for i, part in enumerate(answer):
+            if not _ENDS_SENTENCE.search(part):
+                e.error(f"answer[{i}]", "must end with . ! or ?")
+        if answer:
+            e.sentences("answer", " ".join(answer), *FAQ_SENTENCES)
+        _add_unique(table, e, ident, FaqEntry(ident, topic, synonyms, answer))
+    return table
+
+
+def _load_flat(problems: list[str], filename: str, document: Any) -> dict[str, str]:
+    report = _Report(problems, filename)
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        report.add(None, None, f"expected a flat mapping of key -> text, got {_type_name(document)}")
+        return {}
+    table = {}
+    for key, value in document.items():
+        if not isinstance(key, str) or not key.strip():
+            report.add(f"key {key!r}", None, f"keys must be text, got {_type_name(key)}")
+            continue
+        where = f"key '{key}'"
+        if not isinstance(value, str):
+            report.add(where, None, f"expected text, got {_type_name(value)}")
+            continue
+        if not value.strip():
+            report.add(where, None, "must not be empty")
+            continue
+        try:
+            fields = placeholders(value)
+        except ValueError as exc:
+            report.add(where, None, f"bad braces ({exc}); write {{{{ or }}}} for a literal brace")
+            continue
+        bad = sorted(f for f in fields if not f.isidentifier())
+        if bad:
+            report.add(where, None, "placeholders must be {name} with a plain name, got "
+                       + ", ".join("{%s}" % f for f in bad))
+            continue
+        table[key] = value.strip()
+    return table
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def load_content(directory: Path | None = None) -> Content:
+    """Load and validate every `*.yaml` in `directory` (default: <repo>/content)."""
+    directory = Path(directory) if directory is not None else default_content_dir()
+    problems: list[str] = []
+    if not directory.is_dir():
+        raise ContentError(f"{directory}: content directory not found")
+
+    documents: dict[str, Any] = {}
+    readable: dict[str, bool] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        readable[path.name], documents[path.name] = _read_yaml(path, _Report(problems, path.name))
+    for name in STRUCTURED_FILES:
+        if name not in readable:
+            problems.append(f"{_label(name)}: file is missing")
+
+    areas = positions = None
+    exercises_ok = readable.get(EXERCISES_FILE, False)
+    if readable.get(ROUTINES_FILE) and isinstance(documents[ROUTINES_FILE], dict):
+        report = _Report(problems, ROUTINES_FILE)
+        areas = _named_section(report, documents[ROUTINES_FILE], "areas", "area", None, Area)
+        positions = _named_section(report, documents[ROUTINES_FILE], "positions", "position",
+                                   POSITIONS, Position)
+    exercises = _load_exercises(problems, documents[EXERCISES_FILE], areas) if exercises_ok else {}
+    routines = (_load_routines(problems, documents[ROUTINES_FILE],
+                               exercises if exercises_ok else None, areas, positions)
+                if readable.get(ROUTINES_FILE) else {})
+    faq = _load_faq(problems, documents[FAQ_FILE]) if readable.get(FAQ_FILE) else {}
+    texts = {Path(name).stem: _load_flat(problems, name, documents[name])
+             for name in documents if name not in STRUCTURED_FILES and readable[name]}
+
+    if problems:
+        raise ContentError(problems)
+    return Content(directory=directory, exercises=exercises, routines=routines, faq=faq,
+                   areas=areas or {}, positions=positions or {}, texts=texts)
+
+
+def validate_main(argv: list[str] | None = None) -> int:
+    """`python -m skill validate [DIR]`: 0 and a one-line summary, or 1 and every problem."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "validate":
+        args = args[1:]
+    parser = argparse.ArgumentParser(prog="python -m skill validate",
+                                     description="Check the skill's content files.")
+    parser.add_argument("directory", nargs="?", type=Path, default=None,
+                        help="content directory (default: the repository's content/)")
+    options = parser.parse_args(args)
+    directory = options.directory or default_content_dir()
+    try:
+        content = load_content(directory)
+    except ContentError as exc:
+        print(f"content errors in {directory}:", file=sys.stderr)
+        for line in exc.problems:
+            print(f"  {line}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"content OK: {len(content.exercises)} exercises, {len(content.routines)} routines, "
+          f"{len(content.faq)} FAQ answers")
+    return 0
