@@ -235,7 +235,7 @@ def _lookup(slot: Slot | None, table: dict) -> str | None:
     if slot.value:
         heard = _norm(slot.value)
         for entry in table.values():
-            names = {_norm(entry.id.replace("_", " ")), _norm(entry.name),
+            names = {_norm(entry.id.replace("_", " ")), _norm(getattr(entry, "name", None) or entry.topic),
                      *(_norm(s) for s in entry.synonyms)}
             if heard in names or heard.removeprefix("the ") in names:
                 return entry.id

@@ -1,0 +1,203 @@
+"""A small Alexa stand-in for tests: builds request envelopes the way Alexa does, carries the
+session attributes from one response to the next request, starts a new session when the skill
+ends one, and posts either through Flask's test client or over real HTTP.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-back5tretch00"
+ALEXA_TAGS = {"speak", "break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as",
+              "sub", "voice", "w", "amazon:effect", "amazon:domain", "amazon:emotion", "audio"}
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def flask_poster(app):
+    client = app.test_client()
+
+    def post(body: bytes, headers: dict | None = None):
+        r = client.post("/alexa", data=body, headers={"Content-Type": "application/json",
+                                                      **(headers or {})})
+        return r.status_code, r.get_data()
+    return post
+
+
+def http_poster(url: str, timeout: float = 10):
+    def post(body: bytes, headers: dict | None = None):
+        req = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+    return post
+
+
+def _break_seconds(tag_attrs: dict) -> float:
+    t = tag_attrs.get("time", "0s")
+    return float(t[:-2]) / 1000 if t.endswith("ms") else float(t[:-1])
+
+
+@dataclass
+class Resp:
+    status: int
+    body: dict | None
+    raw: bytes
+
+    @property
+    def response(self) -> dict:
+        return (self.body or {}).get("response") or {}
+
+    @property
+    def ssml(self) -> str:
+        return (self.response.get("outputSpeech") or {}).get("ssml", "")
+
+    @property
+    def reprompt_ssml(self) -> str:
+        return ((self.response.get("reprompt") or {}).get("outputSpeech") or {}).get("ssml", "")
+
+    @property
+    def text(self) -> str:
+        return plain(self.ssml)
+
+    @property
+    def reprompt(self) -> str:
+        return plain(self.reprompt_ssml)
+
+    @property
+    def ends(self) -> bool:
+        return self.response.get("shouldEndSession") is not False
+
+    @property
+    def silence(self) -> float:
+        return breaks_total(self.ssml)
+
+    @property
+    def session_attributes(self) -> dict:
+        return (self.body or {}).get("sessionAttributes") or {}
+
+
+def plain(ssml: str) -> str:
+    text = re.sub(r"<break[^>]*/>", " ", ssml)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def breaks(ssml: str) -> list[float]:
+    root = ET.fromstring(ssml)
+    return [_break_seconds(e.attrib) for e in root.iter("break")]
+
+
+def breaks_total(ssml: str) -> float:
+    return sum(breaks(ssml)) if ssml else 0.0
+
+
+def check_ssml(ssml: str) -> None:
+    """The platform rules every response must keep (SPEC §4)."""
+    assert len(ssml) < 8000, f"SSML is {len(ssml)} characters"
+    root = ET.fromstring(ssml)                     # well-formed XML
+    assert root.tag == "speak"
+    for el in root.iter():
+        assert el.tag in ALEXA_TAGS, f"tag {el.tag} is not one of Alexa's"
+        if el.tag == "break":
+            assert _break_seconds(el.attrib) <= 10, "break over 10 s"
+    # no two breaks without spoken words between them
+    assert not re.search(r"<break[^>]*/>\s*(</?(s|p|prosody)[^>]*>\s*)*<break", ssml), \
+        "two breaks in a row"
+
+
+class AlexaClient:
+    def __init__(self, post, *, user_id: str = "amzn1.ask.account.TESTUSER", locale: str = "en-US",
+                 skill_id: str = SKILL_ID, timestamp=now_iso):
+        self.post, self.user_id, self.locale, self.skill_id = post, user_id, locale, skill_id
+        self.timestamp = timestamp
+        self.session_id: str | None = None
+        self.attributes: dict = {}
+        self.last: Resp | None = None
+        self.history: list[tuple[dict, Resp]] = []
+
+    # -- envelopes
+    def envelope(self, request: dict, *, new: bool | None = None) -> dict:
+        if self.session_id is None:
+            self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
+            self.attributes, is_new = {}, True
+        else:
+            is_new = False
+        application = {"applicationId": self.skill_id}
+        user = {"userId": self.user_id}
+        request = {"requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+                   "timestamp": self.timestamp(), "locale": self.locale, **request}
+        return {
+            "version": "1.0",
+            "session": {"new": is_new if new is None else new, "sessionId": self.session_id,
+                        "application": application, "attributes": self.attributes, "user": user},
+            "context": {"System": {"application": application, "user": user,
+                                   "device": {"deviceId": "amzn1.ask.device.TEST",
+                                              "supportedInterfaces": {}},
+                                   "apiEndpoint": "https://api.amazonalexa.com"}},
+            "request": request,
+        }
+
+    def send(self, envelope: dict, headers: dict | None = None) -> Resp:
+        status, raw = self.post(json.dumps(envelope).encode(), headers)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        resp = Resp(status, body, raw)
+        self.history.append((envelope, resp))
+        self.last = resp
+        if status == 200 and body is not None:
+            if resp.ends or envelope["request"]["type"] == "SessionEndedRequest":
+                self.session_id, self.attributes = None, {}
+            else:
+                self.attributes = resp.session_attributes
+        return resp
+
+    # -- requests
+    def launch(self) -> Resp:
+        self.session_id = None
+        return self.send(self.envelope({"type": "LaunchRequest"}))
+
+    def intent(self, name: str, **slots) -> Resp:
+        """slots: name=id (resolved by entity resolution) or name=("heard words", None) for
+        words that matched no value."""
+        return self.send(self.envelope(intent_request(name, **slots)))
+
+    def end(self, reason: str = "EXCEEDED_MAX_REPROMPTS") -> Resp:
+        if self.session_id is None:
+            raise AssertionError("no session to end")
+        return self.send(self.envelope({"type": "SessionEndedRequest", "reason": reason}))
+
+
+def intent_request(name: str, **slots) -> dict:
+    out = {}
+    for slot, value in slots.items():
+        if isinstance(value, tuple):
+            heard, rid = value
+        else:
+            heard, rid = value.replace("_", " "), value
+        s = {"name": slot, "value": heard, "confirmationStatus": "NONE"}
+        authority = "amzn1.er-authority.echo-sdk.SKILL.TYPE"
+        if rid:
+            s["resolutions"] = {"resolutionsPerAuthority": [{
+                "authority": authority, "status": {"code": "ER_SUCCESS_MATCH"},
+                "values": [{"value": {"name": heard, "id": rid}}]}]}
+        else:
+            s["resolutions"] = {"resolutionsPerAuthority": [{
+                "authority": authority, "status": {"code": "ER_SUCCESS_NO_MATCH"}}]}
+        out[slot] = s
+    return {"type": "IntentRequest", "dialogState": "STARTED",
+            "intent": {"name": name, "confirmationStatus": "NONE", "slots": out}}
