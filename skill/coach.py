@@ -17,7 +17,8 @@ falls on every multiple of 10 s still to go ("20 seconds left."); with cues "mor
 turn). With cues "fewer" only the shortest time-left cue ("20 left.") is spoken -- still
 something between two breaks, since some speech engines merge adjacent breaks.
 
-Moving stretches (hold 0, tempo > 0) are counted: "One." [tempo seconds] "Two." ...
+Moving stretches (hold 0, tempo > 0) are counted: "1." <cue> [tempo seconds] "2." ... A
+moving stretch's cues say how to move, so each is spoken at least once per side.
 
 Paging. A page stays under `PAGE_MAX_CHARS` of SSML (Alexa allows 8000; the rest is left
 for the conversation's lead-in and closing question). A stretch too long for one page is
@@ -179,22 +180,23 @@ class _Builder:
                 self.new().say(self.v(time_left, seconds=remaining))
 
     def moving(self, count: int, tempo: int) -> None:
-        """Counted movements, `tempo` seconds of silence each (split by "keep moving" cues
-        if longer than one break may be)."""
+        """Counted movements with `tempo` seconds of silence each. A moving stretch's cues
+        say how to move, so on odd counts they are spoken in turn: each once whatever the
+        preference, then again and again with cues "more". A tempo longer than one break
+        is split evenly around a "keep moving" cue."""
         self.last.say(self.v("moving_start", count=count))
+        cues = self.ex.cues
+        pieces = -(-tempo // MAX_BREAK_SECONDS) if tempo > 0 else 0
         for n in range(1, count + 1):
             sp = self.new() if n > 1 else self.last
             sp.say(self.v("count", number=n))
-            cue = self.exercise_cue() if n % 2 else None
-            if cue:
-                sp.say(cue)
-            left = tempo
-            while left > 0:
-                chunk = min(left, MAX_BREAK_SECONDS)
-                self.last.pause(chunk)
-                left -= chunk
-                if left:
+            said = n // 2  # cues said so far on this side
+            if n % 2 and cues and (self.prefs.cues == "more" or said < len(cues)):
+                sp.say(cues[said % len(cues)])
+            for i in range(pieces):
+                if i:
                     self.new().say(self.v("keep_moving"))
+                self.last.pause(tempo * (i + 1) // pieces - tempo * i // pieces)
 
     def release(self) -> None:
         self.last.say(self.v("release")).say(self.ex.release).pause(REST_SECONDS[self.prefs.pace])
