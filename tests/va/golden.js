@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+"use strict";
+// Golden phrases through virtual-alexa against the running skill.
+//
+//   node tests/va/golden.js --url http://127.0.0.1:PORT/alexa
+//        [--golden tests/golden/en-US.yaml] [--model <en-US.json>] [--jobs N] [--details]
+//
+// For each phrase: a fresh virtual device and user; the context is set up (launch; a
+// routine chosen; "no" to the screening question) through real requests; then the phrase
+// is uttered. virtual-alexa's request filter captures the IntentRequest it generated, so we
+// check the intent and the resolved slot ids (entity resolution), and then check that the
+// skill's answer makes sense there. Prints a JSON summary on stdout; exit 0 if all pass,
+// 1 if any phrase fails, 2 on a usage problem.
+
+const fs = require("fs");
+const path = require("path");
+const lib = require("./lib");
+
+const opts = lib.args(process.argv.slice(2));
+const url = opts.url || process.env.SKILL_URL;
+if (!url) {
+  process.stderr.write("usage: golden.js --url http://127.0.0.1:PORT/alexa [--golden FILE] [--model FILE]\n");
+  process.exit(2);
+}
+const goldenFile = opts.golden || path.join(lib.ROOT, "tests", "golden", "en-US.yaml");
+const modelFile = opts.model || lib.DEFAULT_MODEL;
+const jobs = Math.max(1, parseInt(opts.jobs || "4", 10));
+
+const C = lib.constants();
+const model = JSON.parse(fs.readFileSync(modelFile, "utf8"));
+const lm = model.interactionModel.languageModel;
+const intentSlots = {};
+for (const intent of lm.intents) intentSlots[intent.name] = (intent.slots || []).map((s) => s.name);
+const routineType = lm.types.find((t) => t.name === C.TYPE_ROUTINE);
+const SETUP_ROUTINE = routineType.values[0].name.value;   // the first routine in the content
+
+const STRETCH = /\bstretch \S+ of \S+[:.]/i;
+const GENERIC_ERROR = /something went wrong/i;
+const CLOSES = new Set([C.STOP, C.CANCEL, C.NAVIGATE_HOME]);
+
+function expectedOpen(entry) {
+  if (typeof entry.open === "boolean") return entry.open;
+  if (CLOSES.has(entry.intent)) return false;
+  if (entry.intent === C.NO && entry.context !== "screening") return false;
+  return true;
+}
+
+async function setup(alexa, context) {
+  const steps = [];
+  let resp = await alexa.launch();
+  let r = lib.responseSummary(resp);
+  steps.push(r);
+  if (!r.open) throw new Error("launch closed the session");
+  if (context === "menu") return steps;
+  resp = await alexa.intend(C.START_ROUTINE, { [C.SLOT_ROUTINE]: SETUP_ROUTINE });
+  r = lib.responseSummary(resp);
+  steps.push(r);
+  if (!r.open || STRETCH.test(r.ssml || "")) throw new Error("choosing a routine did not open the screening: " + lib.plain(r.ssml));
+  if (context === "screening") return steps;
+  resp = await alexa.intend(C.NO);
+  r = lib.responseSummary(resp);
+  steps.push(r);
+  if (!r.open || !STRETCH.test(r.ssml || "")) throw new Error("answering no did not start the routine: " + lib.plain(r.ssml));
+  if (context === "routine") return steps;
+  throw new Error("unknown context " + context);
+}
+
+function checkSlots(entry, req) {
+  const problems = [];
+  const want = entry.slots || {};
+  for (const name of Object.keys(want)) {
+    if (!(intentSlots[entry.intent] || []).includes(name)) problems.push(`golden names slot ${name}, which ${entry.intent} does not have`);
+  }
+  for (const name of intentSlots[req.intent] || []) {
+    const got = req.slots[name];
+    if (want[name] === undefined) {
+      if (got) problems.push(`slot ${name} should be empty, got ${JSON.stringify(got.value)} (${got.id})`);
+    } else if (!got) {
+      problems.push(`slot ${name} empty, expected ${want[name]}`);
+    } else if (got.id !== want[name]) {
+      problems.push(`slot ${name}=${JSON.stringify(got.value)} resolved to ${got.id} (${got.status}), expected ${want[name]}`);
+    }
+  }
+  return problems;
+}
+
+function checkResponse(entry, req, r) {
+  const problems = [];
+  const text = lib.plain(r.ssml);
+  if (r.speechType !== "SSML" || !/^<speak>[\s\S]*<\/speak>$/.test(r.ssml || "")) problems.push("no SSML outputSpeech");
+  if (GENERIC_ERROR.test(text) || GENERIC_ERROR.test(lib.plain(r.reprompt))) problems.push("generic error answer");
+  const open = expectedOpen(entry);
+  if (r.open !== open) problems.push(open ? "session closed, expected it to stay open" : "session left open, expected it to end");
+  if (r.open && !r.reprompt) problems.push("open session without a reprompt");
+  const intent = req.intent;
+  if (entry.context === "screening") {
+    if (intent !== C.NO && STRETCH.test(r.ssml || "")) problems.push("a stretch was played without a 'no' to the screening");
+    if (intent === C.NO && !STRETCH.test(r.ssml || "")) problems.push("'no' to the screening did not start the routine");
+  }
+  if (intent === C.PAIN) {
+    if (/keep going/i.test(text)) problems.push("pain answered with keep going");
+    if (STRETCH.test(r.ssml || "")) problems.push("pain answered with a stretch");
+    if (entry.context === "routine" && !(/\bskip\b/i.test(text) && /\bstop\b/i.test(text))) problems.push("pain in a routine should offer skip or stop");
+  }
+  if (intent === C.QUESTION && entry.context === "routine" && req.slots[C.SLOT_TOPIC] && req.slots[C.SLOT_TOPIC].id) {
+    if (!/say next to continue/i.test(text)) problems.push("question in a routine should end with 'say next to continue'");
+  }
+  return problems;
+}
+
+async function runOne(entry) {
+  const result = { say: entry.say, context: entry.context, intent: entry.intent, slots: entry.slots || {} };
+  const { alexa, box } = lib.build(url, modelFile);
+  try {
+    await setup(alexa, entry.context);
+  } catch (e) {
+    result.setup_error = String(e && e.message || e);
+    result.ok = false;
+    return result;
+  }
+  box.request = null;
+  let resp;
+  try {
+    resp = await lib.say(alexa, entry.say);
+  } catch (e) {
+    result.request = lib.requestSummary(box.request);
+    result.match_error = String(e && e.message || e);
+    result.intent_ok = false;
+    result.ok = false;
+    return result;
+  }
+  const req = lib.requestSummary(box.request);
+  const r = lib.responseSummary(resp);
+  result.request = req;
+  result.got_intent = req.intent;
+  result.intent_ok = req.intent === entry.intent;
+  result.slot_problems = result.intent_ok ? checkSlots(entry, req) : ["intent mismatch"];
+  result.slots_ok = result.intent_ok && result.slot_problems.length === 0;
+  result.response_problems = checkResponse(entry, req, r);
+  result.response_ok = result.response_problems.length === 0;
+  result.answer = lib.plain(r.ssml).slice(0, 400);
+  result.ok = result.intent_ok && result.slots_ok && result.response_ok;
+  return result;
+}
+
+async function main() {
+  const data = lib.loadData(goldenFile);
+  const phrases = data.phrases || data;
+  const results = new Array(phrases.length);
+  let next = 0;
+  async function worker() {
+    while (next < phrases.length) {
+      const i = next++;
+      results[i] = await runOne(phrases[i]);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(jobs, phrases.length) }, worker));
+  const count = (f) => results.filter(f).length;
+  const summary = {
+    total: results.length,
+    matched: count((r) => !r.match_error && !r.setup_error),
+    intent_ok: count((r) => r.intent_ok),
+    slots_ok: count((r) => r.slots_ok),
+    response_ok: count((r) => r.response_ok),
+    passed: count((r) => r.ok),
+    by_context: {},
+    failures: results.filter((r) => !r.ok),
+  };
+  for (const r of results) {
+    const c = (summary.by_context[r.context] = summary.by_context[r.context] || { total: 0, passed: 0 });
+    c.total++;
+    if (r.ok) c.passed++;
+  }
+  summary.intent_rate = summary.total ? summary.intent_ok / summary.total : 0;
+  summary.slot_rate = summary.total ? summary.slots_ok / summary.total : 0;
+  if (opts.details) summary.results = results;
+  process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+  process.exit(summary.passed === summary.total ? 0 : 1);
+}
+
+main().catch((e) => {
+  process.stderr.write(String(e && e.stack || e) + "\n");
+  process.exit(2);
+});

@@ -1,0 +1,150 @@
+"use strict";
+// Shared helpers for the virtual-alexa scripts (golden.js, converse.js).
+//
+// virtual-alexa (bespoken) matches an utterance against the interaction model's samples
+// (slots as wildcards whose words must equal a slot value or synonym), builds the
+// IntentRequest with entity resolution in slot.resolutions.resolutionsPerAuthority
+// (ER_SUCCESS_MATCH with {id, name} for every matching value, or ER_SUCCESS_NO_MATCH; see
+// node_modules/virtual-alexa/lib/src/impl/SlotValue.js) and POSTs it to the skill URL.
+
+const fs = require("fs");
+const path = require("path");
+const { execFileSync } = require("child_process");
+
+function requireVA() {
+  try {
+    return require("virtual-alexa");
+  } catch (e) {
+    process.stderr.write(
+      "virtual-alexa is not installed: run `npm ci` in the repository root " +
+      "(the Makefile does it for `make test`).\n");
+    process.exit(3);
+  }
+}
+
+const VA = requireVA();
+// virtual-core is virtual-alexa's own matcher (a dependency it installs).
+const { Utterance } = require(require.resolve("virtual-core", {
+  paths: [path.dirname(require.resolve("virtual-alexa"))],
+}));
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const DEFAULT_MODEL = path.join(ROOT, "interaction_model", "interactionModels", "custom", "en-US.json");
+
+function build(url, modelFile) {
+  const alexa = VA.VirtualAlexa.Builder()
+    .interactionModelFile(modelFile || DEFAULT_MODEL)
+    .skillURL(url)
+    .locale("en-US")
+    .create();
+  const box = { request: null };
+  alexa.filter((req) => { box.request = JSON.parse(JSON.stringify(req)); });
+  return { alexa, box };
+}
+
+// virtual-alexa's utter() treats any phrase containing "ask", "open", "launch", "tell" or
+// "talk to" anywhere (e.g. "tell me about this stretch") as a launch phrase. For such
+// phrases we run the same matcher (virtual-core's Utterance) and send the same request
+// utter() would have sent, without that launch shortcut.
+const LAUNCH_WORDS = /(ask|open|launch|talk to|tell)/i;
+const REAL_LAUNCH = /^(alexa )?(open|launch|start|talk to) back stretch coach$/i;
+
+function say(alexa, phrase) {
+  if (REAL_LAUNCH.test(phrase)) return alexa.launch();
+  if (!LAUNCH_WORDS.test(phrase) && phrase !== "exit") return alexa.utter(phrase);
+  const u = new Utterance(alexa.context().interactionModel(), phrase);
+  if (!u.matched()) {
+    throw new Error("Unable to match utterance: " + phrase + " to an intent.");
+  }
+  return alexa.call(alexa.request().intent(u.intent()).slots(u.toJSON()));
+}
+
+function slotSummary(slot) {
+  const out = { value: slot.value === undefined ? null : slot.value, id: null, status: null };
+  const per = slot.resolutions && slot.resolutions.resolutionsPerAuthority;
+  if (per && per.length) {
+    out.status = per[0].status && per[0].status.code;
+    if (out.status === "ER_SUCCESS_MATCH" && per[0].values && per[0].values.length) {
+      out.id = per[0].values[0].value.id;
+      out.ids = per[0].values.map((v) => v.value.id);
+    }
+  }
+  return out;
+}
+
+function requestSummary(req) {
+  if (!req) return null;
+  const r = req.request || {};
+  const out = { type: r.type, intent: null, slots: {} };
+  if (r.intent) {
+    out.intent = r.intent.name;
+    for (const [name, slot] of Object.entries(r.intent.slots || {})) {
+      if (slot && slot.value !== undefined && slot.value !== null) out.slots[name] = slotSummary(slot);
+    }
+  }
+  return out;
+}
+
+function responseSummary(resp) {
+  const r = (resp && resp.response) || {};
+  const speech = r.outputSpeech || {};
+  const reprompt = (r.reprompt && r.reprompt.outputSpeech) || {};
+  return {
+    speechType: speech.type || null,
+    ssml: speech.ssml || speech.text || null,
+    reprompt: reprompt.ssml || reprompt.text || null,
+    shouldEndSession: r.shouldEndSession === undefined ? null : r.shouldEndSession,
+    open: !r.shouldEndSession,
+  };
+}
+
+function plain(ssml) {
+  return (ssml || "")
+    .replace(/<break[^>]*time="(\d+(?:\.\d+)?)(m?s)"[^>]*\/>/g, (m, n, u) =>
+      u === "ms" ? " " : ` [pause ${n} s] `)
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"').replace(/&apos;/g, "'")
+    .replace(/\s+/g, " ").trim();
+}
+
+function loadData(file) {
+  if (/\.ya?ml$/.test(file)) {
+    const py = process.env.PYTHON || path.join(ROOT, ".venv", "bin", "python");
+    const out = execFileSync(py, ["-c",
+      "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding='utf-8'))))",
+      file]);
+    return JSON.parse(out.toString());
+  }
+  return JSON.parse(fs.readFileSync(file, "utf8"));
+}
+
+function args(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i].startsWith("--")) {
+      const key = argv[i].slice(2);
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith("--")) out[key] = true;
+      else { out[key] = next; i++; }
+    }
+  }
+  return out;
+}
+
+module.exports = {
+  ROOT, DEFAULT_MODEL, build, say, requestSummary, responseSummary, plain, loadData, args, VA,
+};
+
+// The names in skill/constants.py (the one source of truth), read through Python.
+let _constants = null;
+function constants() {
+  if (_constants) return _constants;
+  const py = process.env.PYTHON || path.join(ROOT, ".venv", "bin", "python");
+  const out = execFileSync(py, ["-c",
+    "import json, skill.constants as C; " +
+    "print(json.dumps({k: v for k, v in vars(C).items() if k.isupper()}))"], { cwd: ROOT });
+  _constants = JSON.parse(out.toString());
+  return _constants;
+}
+module.exports.constants = constants;
