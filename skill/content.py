@@ -281,9 +281,9 @@ class _Entry:
     def error(self, field: str | None, message: str) -> None:
         self.report.add(self.name, field, message)
 
-    def text(self, field: str, default: Any = ..., *, optional: bool = False) -> str | None:
+    def text(self, field: str, *, optional: bool = False) -> str | None:
         if field not in self.data:
-            return None if default is ... else default
+            return None
         value = self.data[field]
         if value is None and optional:
             return None
@@ -524,13 +524,27 @@ def _load_routines(problems: list[str], document: Any, exercises: dict[str, Exer
             e.error("description", "must be one line")
         area_ids = e.references("areas", areas, "area")
         position_ids = e.references("positions", positions, "position")
-        items = _routine_items(e, exercises)
+        items = _routine_items(e, exercises, position_ids)
+        worked = {area for item in items for area in item.exercise.areas}
+        for i, area in enumerate(area_ids):
+            if items and area not in worked:
+                e.error(f"areas[{i}]", f"none of this routine's exercises works the area '{area}'")
         _add_unique(table, e, ident, Routine(ident, name, synonyms, description, area_ids,
                                              position_ids, items))
+    # A spoken area or position must lead somewhere.
+    for kind, declared, attr in (("area", areas, "areas"), ("position", positions, "positions")):
+        if not table:
+            break
+        covered = {value for routine in table.values() for value in getattr(routine, attr)}
+        for ident in declared or ():
+            if ident not in covered:
+                report.add(f"{kind} '{ident}'", None, f"no routine lists it in its {attr}")
     return table
 
 
-def _routine_items(e: _Entry, exercises: dict[str, Exercise] | None) -> tuple[RoutineItem, ...]:
+def _routine_items(e: _Entry, exercises: dict[str, Exercise] | None,
+                   position_ids: tuple[str, ...]) -> tuple[RoutineItem, ...]:
+    """The routine's exercise list, overrides applied; each must fit the routine's positions."""
     raw = e.data.get("exercises")
     if "exercises" not in e.data:
         return ()
@@ -567,6 +581,9 @@ def _routine_items(e: _Entry, exercises: dict[str, Exercise] | None) -> tuple[Ro
         if exercise is None:
             e.error(field, f"unknown exercise '{ref}'{_did_you_mean(ref, exercises)}")
             continue
+        if position_ids and exercise.position not in position_ids:
+            e.error(field, f"'{ref}' is done in the position '{exercise.position}', which is not "
+                           f"in this routine's positions ({', '.join(position_ids)})")
         if "hold_seconds" in overrides and exercise.hold_seconds == 0:
             e.error(f"{field}.hold_seconds", f"'{ref}' is a moving stretch with no hold to override")
             continue

@@ -374,6 +374,25 @@ def test_hold_override_on_a_moving_stretch(tmp_path):
     assert "content/routines.yaml: routine 'lower_back': field 'exercises[5].hold_seconds': " in message
 
 
+def test_exercise_position_must_fit_the_routine(tmp_path):
+    message = broken(tmp_path, "routines.yaml", "      - seated_trunk_rotation\n", "      - superman\n")
+    assert ("content/routines.yaml: routine 'desk_break': field 'exercises[0]': 'superman' is done in "
+            "the position 'floor', which is not in this routine's positions (chair, standing)") in message
+
+
+def test_routine_area_must_be_worked_by_an_exercise(tmp_path):
+    old = "    areas: [lower_back]\n    positions: [floor]\n"
+    message = broken(tmp_path, "routines.yaml", old, "    areas: [lower_back, upper_back]\n    positions: [floor]\n")
+    assert ("content/routines.yaml: routine 'quick_release': field 'areas[1]': none of this routine's "
+            "exercises works the area 'upper_back'") in message
+
+
+def test_every_area_and_position_leads_to_a_routine(tmp_path):
+    message = broken(tmp_path, "routines.yaml", "  - id: upper_back\n",
+                     "  - id: neck\n    name: neck\n  - id: upper_back\n")
+    assert "content/routines.yaml: area 'neck': no routine lists it in its areas" in message
+
+
 def test_duplicate_id(tmp_path):
     message = broken(tmp_path, "exercises.yaml", "  - id: double_knee_to_chest\n", "  - id: knee_to_chest\n")
     assert "content/exercises.yaml: exercise 'knee_to_chest': field 'id': duplicate id 'knee_to_chest'" in message
