@@ -355,12 +355,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from skill.content import load_content  # the content loader validates on its own
-
     output = Path(args.output)
     shown = output.relative_to(ROOT) if output.is_relative_to(ROOT) else output
     warnings: list[str] = []
+    from skill.content import ContentError
+
     try:
         content = load_content()
+    except ContentError as exc:
+        print(f"model: error: the content is invalid, fix it first:\n{exc}", file=sys.stderr)
+        return 1
+    try:
         text = render(build_model(content, load_source(args.source), warnings))
     except (ModelError, OSError, yaml.YAMLError) as exc:
         print(f"model: error: {exc}", file=sys.stderr)

@@ -1,0 +1,310 @@
+"""The interaction model: generated from its source and the content, and valid for Alexa."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+
+from skill import constants as C
+from skill import model as M
+from skill.content import load_content
+from skill.nlu import Matcher
+
+
+@pytest.fixture(scope="module")
+def content():
+    return load_content()
+
+
+@pytest.fixture(scope="module")
+def source():
+    return M.load_source()
+
+
+@pytest.fixture(scope="module")
+def committed():
+    return M.load_model()
+
+
+@pytest.fixture(scope="module")
+def lm(committed):
+    return committed["interactionModel"]["languageModel"]
+
+
+def _intents(lm):
+    return {i["name"]: i for i in lm["intents"]}
+
+
+def _types(lm):
+    return {t["name"]: t for t in lm["types"]}
+
+
+# Independent of skill.model's own checker: what the Alexa model builder accepts.
+SAMPLE_RE = re.compile(r"^(?:[a-z]+(?:'[a-z]+)*|(?:[a-z]\.){2,}|\{[A-Za-z_]+\})"
+                       r"(?: (?:[a-z]+(?:'[a-z]+)*|(?:[a-z]\.){2,}|\{[A-Za-z_]+\}))*$")
+VALUE_RE = re.compile(r"^[a-z]+(?:'[a-z]+)*(?: [a-z]+(?:'[a-z]+)*)*$")
+
+
+def _key(sample: str, slot_types: dict[str, str]) -> str:
+    return " ".join(re.sub(r"\{(\w+)\}", lambda m: "{" + slot_types[m.group(1)] + "}",
+                           sample).lower().split())
+
+
+# --------------------------------------------------------------------------- freshness
+
+def test_committed_model_is_not_stale(content, source):
+    expected = M.render(M.build_model(content, source))
+    actual = M.MODEL_PATH.read_text(encoding="utf-8")
+    assert actual == expected, (
+        "interaction_model/interactionModels/custom/en-US.json is stale: "
+        "run `python -m skill model` and commit it")
+
+
+def test_generation_is_deterministic(content, source):
+    a = M.render(M.build_model(content, copy.deepcopy(source)))
+    b = M.render(M.build_model(content, copy.deepcopy(source)))
+    assert a == b and a.endswith("}\n") and not a.endswith("\n\n")
+    assert json.loads(a) == json.loads(M.MODEL_PATH.read_text(encoding="utf-8"))
+
+
+def test_check_command_reports_stale_and_fresh(tmp_path, capsys):
+    stale = tmp_path / "en-US.json"
+    stale.write_text("{}\n", encoding="utf-8")
+    assert M.main(["--check", "--output", str(stale)]) == 1
+    err = capsys.readouterr().err
+    assert "stale" in err and "python -m skill model" in err
+    missing = tmp_path / "missing.json"
+    assert M.main(["--check", "--output", str(missing)]) == 1
+    assert "missing" in capsys.readouterr().err
+    assert M.main(["--output", str(stale)]) == 0
+    assert M.main(["--check", "--output", str(stale)]) == 0
+    assert stale.read_text(encoding="utf-8") == M.MODEL_PATH.read_text(encoding="utf-8")
+
+
+def test_no_warnings_from_content(content, source):
+    warnings: list[str] = []
+    M.build_model(content, source, warnings)
+    assert warnings == []
+
+
+# --------------------------------------------------------------------------- intents
+
+def test_invocation_name(lm):
+    name = lm["invocationName"]
+    assert name == C.INVOCATION_NAME
+    assert VALUE_RE.match(name) and len(name.split()) >= 2
+
+
+def test_exactly_the_intents_of_constants(lm):
+    names = [i["name"] for i in lm["intents"]]
+    assert len(names) == len(set(names))
+    assert set(names) == set(C.CUSTOM_INTENTS) | set(C.BUILTIN_INTENTS)
+
+
+def test_every_custom_intent_has_enough_samples(lm):
+    intents = _intents(lm)
+    for name in C.CUSTOM_INTENTS:
+        samples = intents[name]["samples"]
+        assert len(set(samples)) >= 25, f"{name} has only {len(set(samples))} samples"
+
+
+def test_builtins_that_need_samples_have_them(lm):
+    intents = _intents(lm)
+    assert intents[C.FALLBACK]["samples"] == []
+    assert {"skip", "skip this one", "next stretch"} <= set(intents[C.NEXT]["samples"])
+    assert {"resume my routine", "carry on"} <= set(intents[C.RESUME]["samples"])
+    assert "go back" in intents[C.PREVIOUS]["samples"]
+    assert "say that again" in intents[C.REPEAT]["samples"]
+
+
+def test_no_sample_in_two_intents(lm):
+    owner: dict[str, str] = {}
+    for intent in lm["intents"]:
+        slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        seen = set()
+        for sample in intent["samples"]:
+            key = _key(sample, slot_types)
+            assert key not in seen, f"duplicate sample {sample!r} in {intent['name']}"
+            seen.add(key)
+            assert owner.setdefault(key, intent["name"]) == intent["name"], (
+                f"{sample!r} is in {owner[key]} and {intent['name']}")
+
+
+def test_samples_obey_alexa_character_rules(lm):
+    for intent in lm["intents"]:
+        slot_names = {s["name"] for s in intent.get("slots", [])}
+        for sample in intent["samples"]:
+            assert SAMPLE_RE.match(sample), f"{intent['name']}: {sample!r}"
+            assert not re.search(r"\d", sample)
+            assert len(sample) <= 200
+            used = re.findall(r"\{(\w+)\}", sample)
+            assert set(used) <= slot_names, f"{intent['name']}: {sample!r} uses undeclared slot"
+            assert len(used) == len(set(used)), f"{sample!r} repeats a slot"
+            assert M.sample_problems(sample, slot_names) == []
+
+
+def test_slots_as_specified(lm):
+    intents = _intents(lm)
+
+    def slots(name):
+        return {s["name"]: s["type"] for s in intents[name].get("slots", [])}
+
+    assert slots(C.START_ROUTINE) == {C.SLOT_ROUTINE: C.TYPE_ROUTINE, C.SLOT_AREA: C.TYPE_AREA,
+                                      C.SLOT_POSITION: C.TYPE_POSITION}
+    assert slots(C.QUESTION) == {C.SLOT_TOPIC: C.TYPE_TOPIC}
+    assert slots(C.SET_PREFERENCE) == {C.SLOT_PREFERENCE: C.TYPE_PREFERENCE}
+    for name in set(intents) - {C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE}:
+        assert slots(name) == {}, name
+    # every slot is used by at least one sample
+    for name in (C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE):
+        for slot in slots(name):
+            assert any("{" + slot + "}" in s for s in intents[name]["samples"]), (name, slot)
+
+
+# --------------------------------------------------------------------------- slot types
+
+def test_every_slot_type_used_is_defined_and_every_defined_is_used(lm):
+    used = {s["type"] for i in lm["intents"] for s in i.get("slots", [])}
+    defined = set(_types(lm))
+    assert used <= defined
+    assert defined <= used
+    assert defined == {C.TYPE_ROUTINE, C.TYPE_AREA, C.TYPE_POSITION, C.TYPE_TOPIC,
+                       C.TYPE_PREFERENCE}
+
+
+def test_every_content_id_is_a_slot_value(lm, content):
+    types = _types(lm)
+
+    def ids(type_name):
+        return [v["id"] for v in types[type_name]["values"]]
+
+    assert ids(C.TYPE_ROUTINE) == list(content.routines)
+    assert ids(C.TYPE_AREA) == list(content.areas)
+    assert ids(C.TYPE_POSITION) == list(content.positions)
+    assert ids(C.TYPE_TOPIC) == list(content.faq)
+    assert ids(C.TYPE_PREFERENCE) == list(C.PREFERENCE_VALUES)
+    assert set(ids(C.TYPE_POSITION)) <= set(C.POSITIONS)
+
+
+def test_content_names_and_synonyms_are_slot_phrases(lm, content):
+    types = _types(lm)
+
+    def phrases(type_name, value_id):
+        v = next(v for v in types[type_name]["values"] if v["id"] == value_id)
+        return {v["name"]["value"], *v["name"].get("synonyms", [])}
+
+    for r in content.routines.values():
+        assert {M.spoken_form(p) for p in (r.name, *r.synonyms)} <= phrases(C.TYPE_ROUTINE, r.id)
+    for a in content.areas.values():
+        assert {M.spoken_form(p) for p in (a.name, *a.synonyms)} <= phrases(C.TYPE_AREA, a.id)
+    for p in content.positions.values():
+        assert {M.spoken_form(x) for x in (p.name, *p.synonyms)} <= phrases(C.TYPE_POSITION, p.id)
+    for f in content.faq.values():
+        assert {M.spoken_form(x) for x in (f.topic, *f.synonyms)} <= phrases(C.TYPE_TOPIC, f.id)
+
+
+def test_slot_values_are_speakable_and_unambiguous(lm):
+    for t in lm["types"]:
+        seen: dict[str, str] = {}
+        ids = set()
+        for v in t["values"]:
+            assert v["id"] not in ids
+            ids.add(v["id"])
+            for phrase in [v["name"]["value"], *v["name"].get("synonyms", [])]:
+                assert VALUE_RE.match(phrase), f"{t['name']}: {phrase!r}"
+                assert len(phrase) <= 140
+                assert seen.setdefault(phrase, v["id"]) == v["id"], (
+                    f"{t['name']}: {phrase!r} belongs to {seen[phrase]} and {v['id']}")
+
+
+def test_filled_samples_do_not_collide_with_other_intents(lm):
+    """A sample with its slot filled by any value must not be another intent's sample."""
+    literal: dict[str, str] = {}
+    for intent in lm["intents"]:
+        for s in intent["samples"]:
+            if "{" not in s:
+                literal[s] = intent["name"]
+    values = {t["name"]: [p for v in t["values"]
+                          for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
+              for t in lm["types"]}
+    clashes = []
+    for intent in lm["intents"]:
+        slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        for s in intent["samples"]:
+            used = re.findall(r"\{(\w+)\}", s)
+            if len(used) != 1:
+                continue
+            for phrase in values[slot_types[used[0]]]:
+                filled = s.replace("{" + used[0] + "}", phrase)
+                other = literal.get(filled)
+                if other and other != intent["name"]:
+                    clashes.append(f"{filled!r}: {intent['name']} ({s}) and {other}")
+    assert clashes == []
+
+
+# --------------------------------------------------------------------------- the source is checked
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda s: s["intents"].__setitem__("MadeUpIntent", ["hello there"]), "not in skill.constants"),
+    (lambda s: s["intents"].pop(C.HISTORY), "missing"),
+    (lambda s: s["intents"][C.PAIN].append("go back"), "in both"),
+    (lambda s: s["intents"][C.PAIN].append("it hurts 2 much"), "numerals"),
+    (lambda s: s["intents"][C.PAIN].append("it hurts!"), "characters"),
+    (lambda s: s["intents"][C.PAIN].append("it hurts {topic}"), "not a slot of this intent"),
+    (lambda s: s["intents"][C.FALLBACK].append("whatever"), "no samples"),
+    (lambda s: s["intents"].__setitem__(C.DELETE_DATA, ["delete my data"]), "at least 25"),
+    (lambda s: s["preference_values"].pop("pace_slow"), "preference_values"),
+    (lambda s: s.__setitem__("extra_synonyms", {C.TYPE_TOPIC: {"no_such_faq": ["x"]}}),
+     "no such id"),
+])
+def test_bad_source_is_refused_with_a_clear_message(content, source, mutate, message):
+    bad = copy.deepcopy(source)
+    mutate(bad)
+    with pytest.raises(M.ModelError, match=message):
+        M.build_model(content, bad)
+
+
+def test_spoken_form():
+    assert M.spoken_form("Quick-Release (3 min)") == "quick release three min"
+    assert M.spoken_form("What's that?") == "what's that"
+    assert M.spoken_form("P.T. & you") == "p.t. and you"
+    assert M.spoken_form("21 stretches") == "twenty one stretches"
+
+
+# --------------------------------------------------------------------------- the manifest
+
+def test_skill_manifest():
+    manifest = json.loads(M.MANIFEST_PATH.read_text(encoding="utf-8"))["manifest"]
+    assert manifest["manifestVersion"] == "1.0"
+    pub = manifest["publishingInformation"]
+    assert pub["category"] == "HEALTH_AND_FITNESS"
+    assert pub["isAvailableWorldwide"] is False
+    assert pub["distributionCountries"] == ["US"]
+    loc = pub["locales"][C.LOCALE]
+    assert loc["name"] == "Back Stretch Coach"
+    assert loc["summary"] and loc["description"]
+    assert len(loc["summary"]) <= 160 and len(loc["description"]) <= 4000
+    phrases = loc["examplePhrases"]
+    assert 1 <= len(phrases) <= 3
+    assert phrases[0] == f"Alexa, open {C.INVOCATION_NAME}"
+    pc = manifest["privacyAndCompliance"]
+    assert (pc["containsAds"], pc["isChildDirected"], pc["usesPersonalInfo"],
+            pc["allowsPurchases"], pc["isExportCompliant"]) == (False, False, False, False, True)
+    endpoint = manifest["apis"]["custom"]["endpoint"]
+    assert endpoint == {"uri": "https://example.com/alexa", "sslCertificateType": "Wildcard"}
+    assert manifest["events"]["endpoint"] == endpoint
+    assert {"eventName": "SKILL_DISABLED"} in manifest["events"]["subscriptions"]
+
+
+def test_example_phrases_are_sample_utterances(committed):
+    """Certification wants every example phrase to be one of the model's utterances."""
+    manifest = json.loads(M.MANIFEST_PATH.read_text(encoding="utf-8"))["manifest"]
+    matcher = Matcher(committed)
+    for phrase in manifest["publishingInformation"]["locales"][C.LOCALE]["examplePhrases"][1:]:
+        launch, rest = matcher.parse_invocation(phrase)
+        assert launch and rest, phrase
+        match = matcher.match(rest)
+        assert match.kind == "exact" and match.intent != C.FALLBACK, (phrase, match)
+        assert all(s.id for s in match.slots.values()), (phrase, match)
