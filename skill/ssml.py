@@ -32,8 +32,9 @@ DEFAULT_WPM = 160
 RATES = {"normal": 90, "slow": 80}
 #: Words per minute for each pace: DEFAULT_WPM x RATES[pace] / 100 (normal 144, slow 128).
 WORDS_PER_MINUTE = {pace: DEFAULT_WPM * rate / 100 for pace, rate in RATES.items()}
-#: The short silence a voice leaves at the end of a sentence, in seconds (measured on
-#: espeak-ng; a sentence followed by a break has it folded into the break).
+#: The short silence a voice leaves after a sentence, in seconds; a break that follows the
+#: sentence replaces it (espeak-ng folds it into the break). tests/test_espeak_timing.py
+#: holds the whole estimate to espeak-ng's audio.
 SENTENCE_GAP_SECONDS = 0.4
 
 #: Alexa's SSML tags (SPEC §4). The builder emits only speak, prosody, s and break.

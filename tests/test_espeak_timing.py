@@ -1,0 +1,139 @@
+"""The builder's duration estimate, held against a real speech engine (espeak-ng).
+
+Every stretch page of the content is spoken by espeak-ng into a WAV and its length measured
+with sox. The estimate (words at the stated words-per-minute of the pace + sentence gaps +
+breaks, skill.ssml) must be within 15 % of it, and the audio must be at least as long as
+the page's silence (so a hold is never shorter than its content says).
+
+How espeak is made to speak at our stated rate: espeak-ng stretches <break>s inside a
+<prosody rate> (a 10 s break at rate 90 % lasts about 12 s) while Alexa keeps break times
+absolute, so the test takes the prosody wrapper off (after checking its rate) and gives
+the pace to espeak with `-s`. espeak's `-s` is nominal: measured on our content (our word
+count, a 0.4 s gap after a sentence not followed by a break), espeak-ng's en-us voice says
+about ESPEAK_WORDS_PER_NOMINAL_WPM x `-s` words per minute, so -s = stated wpm / that factor.
+Pages are mostly silence, so the speech alone (audio minus breaks) is also checked, summed
+over all pages of a pace, against the words at the stated rate: that holds the wpm constant.
+
+espeak-ng and sox are required (the Makefile's `sysdeps` installs them): missing tools FAIL.
+"""
+
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from skill.coach import Prefs, render_stretch
+from skill.content import load_content
+from skill.ssml import RATES, WORDS_PER_MINUTE, Speech
+
+TOLERANCE = 0.15
+#: Our words per minute per unit of espeak's nominal `-s`, measured on the content.
+ESPEAK_WORDS_PER_NOMINAL_WPM = 1.085
+ESPEAK_SPEED = {pace: round(wpm / ESPEAK_WORDS_PER_NOMINAL_WPM)
+                for pace, wpm in WORDS_PER_MINUTE.items()}     # normal 133, slow 118
+WORKERS = 2
+
+CONTENT = load_content()
+
+
+def _cases():
+    seen, out = set(), []
+    for routine in CONTENT.routines.values():
+        for index, item in enumerate(routine.items):
+            key = (item.exercise.id, item.hold_seconds, item.repetitions)
+            if key in seen:
+                continue
+            seen.add(key)
+            for pace in RATES:
+                pages = render_stretch(CONTENT, item, index + 1, len(routine.items),
+                                       Prefs(pace=pace))
+                for n, page in enumerate(pages):
+                    name = f"{item.exercise.id}-{item.hold_seconds}x{item.repetitions}-{pace}"
+                    out.append((name + (f"-p{n + 1}" if len(pages) > 1 else ""), pace, page))
+    return out
+
+
+CASES = _cases()
+
+
+def require_tools():
+    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"{' and '.join(missing)} not installed: the timing tests need them "
+                    "(run `make sysdeps`, or apt-get install espeak-ng sox)", pytrace=False)
+
+
+def for_espeak(ssml_text: str, pace: str) -> str:
+    """The page's SSML without its prosody wrapper (the rate goes to espeak's -s)."""
+    root = ET.fromstring(ssml_text)
+    prosody = root.find("prosody")
+    assert prosody is not None and prosody.get("rate") == f"{RATES[pace]}%"
+    return re.sub(r"</?prosody\b[^>]*>", "", ssml_text)
+
+
+def speak(ssml_text: str, pace: str, directory, name: str) -> float:
+    """Seconds of audio espeak-ng makes of this SSML."""
+    src, wav = directory / f"{name}.xml", directory / f"{name}.wav"
+    src.write_text(ssml_text, encoding="utf-8")
+    run = subprocess.run(["espeak-ng", "-m", "-v", "en-us", "-s", str(ESPEAK_SPEED[pace]),
+                          "-w", str(wav), "-f", str(src)], capture_output=True, text=True)
+    assert run.returncode == 0, f"espeak-ng failed: {run.stderr}"
+    out = subprocess.run(["sox", "--i", "-D", str(wav)], capture_output=True, text=True)
+    assert out.returncode == 0, f"sox --i failed: {out.stderr}"
+    return float(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    require_tools()
+    directory = tmp_path_factory.mktemp("espeak")
+
+    def one(case):
+        name, pace, page = case
+        return name, speak(for_espeak(page.ssml(), pace), pace, directory, name)
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return dict(pool.map(one, CASES))
+
+
+def test_tools_are_installed():
+    require_tools()
+
+
+def test_espeak_honours_a_break(tmp_path):
+    require_tools()
+    speech = Speech().say("Hold.").pause(10).say("Release.")
+    seconds = speak(for_espeak(speech.ssml(), "normal"), "normal", tmp_path, "one")
+    assert 10 < seconds < 10 + 3
+
+
+@pytest.mark.parametrize("name,pace,page", CASES, ids=[c[0] for c in CASES])
+def test_estimate_within_tolerance_of_espeak(measured, name, pace, page):
+    seconds = measured[name]
+    estimate = page.estimated_seconds
+    error = (estimate - seconds) / seconds
+    assert abs(error) <= TOLERANCE, (
+        f"{name}: estimated {estimate:.1f} s, espeak-ng {seconds:.1f} s ({error:+.1%})")
+    assert seconds >= page.silence_seconds, "audio shorter than the page's own silence"
+
+
+def test_error_range_summary(measured, capsys):
+    errors = [(page.estimated_seconds - measured[name]) / measured[name]
+              for name, _, page in CASES]
+    with capsys.disabled():
+        print(f"\nestimate vs espeak-ng over {len(errors)} pages: "
+              f"{min(errors):+.1%} .. {max(errors):+.1%}")
+    assert max(abs(e) for e in errors) <= TOLERANCE
+
+
+@pytest.mark.parametrize("pace", sorted(RATES))
+def test_speech_alone_matches_the_stated_rate(measured, pace):
+    cases = [(name, page) for name, p, page in CASES if p == pace]
+    spoken = sum(measured[name] - page.silence_seconds for name, page in cases)
+    estimated = sum(page.estimated_seconds - page.silence_seconds for _, page in cases)
+    assert abs(estimated - spoken) / spoken <= 0.10, (
+        f"{pace}: speech estimated {estimated:.0f} s at {WORDS_PER_MINUTE[pace]:g} wpm, "
+        f"espeak-ng spoke {spoken:.0f} s")
