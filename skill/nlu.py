@@ -8,16 +8,22 @@ ER_SUCCESS_NO_MATCH for a slot filled with words that are not a known value).
 
 Order of preference:
 1. an exact sample match whose slots are filled by known values (most literal words wins);
-2. an exact sample match with a slot filled by unknown words (Alexa's "no match");
-3. the most similar sample by word overlap (slot values found anywhere in the text count
-   as their slot), above a threshold;
-4. otherwise AMAZON.FallbackIntent.
+   filler words ("uh", "please", "okay") at the ends are ignored if that makes it exact;
+2. otherwise the best of
+   - a sample whose literal words match exactly while a slot holds other words (the slot
+     is resolved if those words contain a known value, else it is Alexa's "no match"),
+     scored by the share of the words the sample explains, and
+   - the most similar sample by weighted word overlap (words that tell intents apart
+     weigh more; known slot values anywhere in the text count as their slot);
+   if that score reaches FUZZY_THRESHOLD;
+3. otherwise AMAZON.FallbackIntent.
 
 Used by `python -m skill chat`, the golden-phrase tests and the bench.
 """
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,16 +37,27 @@ from skill.model import MODEL_PATH, load_model, spoken_form
 FILLERS = frozenset("""
 uh um er erm hmm ah oh okay ok so well like just please alexa hey now then actually
 """.split())
-# Words that weigh less in the overlap score.
-LIGHT = frozenset("the a an to of my me i it this that is for and in on do".split())
 
-FUZZY_THRESHOLD = 0.62
+FUZZY_THRESHOLD = 0.55
 MAX_UNKNOWN_SLOT_WORDS = 5
+SLOT_WEIGHT = 1.5
 
 
 def normalize(text: str) -> str:
     """Lower-case words as Alexa would transcribe them (see `skill.model.spoken_form`)."""
     return spoken_form(text or "")
+
+
+def stem(word: str) -> str:
+    """A crude stemmer, enough to make "cracks", "cracking" and "crack" meet."""
+    if word.startswith("{") or len(word) <= 3:
+        return word
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            return word[: -len(suffix)]
+    return word
 
 
 @dataclass(frozen=True)
@@ -68,7 +85,7 @@ class Match:
     intent: str
     slots: dict[str, SlotValue] = field(default_factory=dict)
     score: float = 0.0
-    kind: str = "fallback"      # exact | unresolved | fuzzy | fallback
+    kind: str = "fallback"      # exact | partial | fuzzy | fallback
     sample: str | None = None
 
     @property
@@ -82,10 +99,11 @@ class _Sample:
     text: str
     tokens: tuple[str, ...]          # words and "{slot}" placeholders
     literal_count: int
-    regex: re.Pattern               # slots as known values
-    loose: re.Pattern | None        # slots as any words (None: too few literal words)
+    regex: re.Pattern | None         # slots as known values
+    loose: re.Pattern | None         # slots as any words (None: too few literal words)
     slot_names: tuple[str, ...]
-    shape: tuple[str, ...]          # tokens with slots replaced by "{Type}"
+    shape: tuple[str, ...]           # stemmed words, slots as "{Type}", no fillers
+    filled: dict[str, str] = field(default_factory=dict)  # pseudo-samples: slot -> phrase
 
 
 class Matcher:
@@ -93,7 +111,6 @@ class Matcher:
         lm = model["interactionModel"]["languageModel"]
         self.invocation_name = lm.get("invocationName", C.INVOCATION_NAME)
         self.intent_slots: dict[str, dict[str, str]] = {}
-        self.intent_order: list[str] = []
         # type -> phrase -> (id, canonical)
         self.values: dict[str, dict[str, tuple[str, str]]] = {}
         for t in lm.get("types", []):
@@ -109,17 +126,28 @@ class Matcher:
             for name, table in self.values.items()
         }
         self.samples: list[_Sample] = []
-        self.exact_index: dict[str, list[_Sample]] = {}
+        self.exact_index: dict[str, _Sample] = {}
         for intent in lm["intents"]:
             name = intent["name"]
-            self.intent_order.append(name)
             slots = {s["name"]: s["type"] for s in intent.get("slots", [])}
             self.intent_slots[name] = slots
             for text in intent.get("samples", []):
                 sample = self._compile(name, text, slots)
                 self.samples.append(sample)
                 if not sample.slot_names:
-                    self.exact_index.setdefault(" ".join(sample.tokens), []).append(sample)
+                    self.exact_index.setdefault(" ".join(sample.tokens), sample)
+        # A sample that is only a slot ("{topic}") stands for every value of its type: give
+        # each value phrase its own entry for the similarity search.
+        self.pseudo: list[_Sample] = []
+        for s in self.samples:
+            if len(s.tokens) == 1 and s.slot_names:
+                slot = s.slot_names[0]
+                for phrase in self.values.get(self.intent_slots[s.intent][slot], {}):
+                    words = tuple(w for w in phrase.split() if w not in FILLERS)
+                    self.pseudo.append(_Sample(
+                        s.intent, phrase, tuple(phrase.split()), len(words), None, None, (),
+                        tuple(stem(w) for w in words), {slot: phrase}))
+        self._idf = self._weights()
 
     @classmethod
     def from_file(cls, path: Path | str = MODEL_PATH) -> "Matcher":
@@ -138,67 +166,105 @@ class Matcher:
                 alt = self._type_alt.get(slot_type) or r"(?!x)x"
                 group = f"s{len(names)}"
                 parts.append(f"(?P<{group}>{alt})")
-                loose_parts.append(f"(?P<{group}>\\S+(?: \\S+){{0,{MAX_UNKNOWN_SLOT_WORDS - 1}}}?)")
+                loose_parts.append(
+                    f"(?P<{group}>\\S+(?: \\S+){{0,{MAX_UNKNOWN_SLOT_WORDS - 1}}}?)")
                 names.append(slot)
                 shape.append("{" + slot_type + "}")
             else:
                 parts.append(re.escape(tok))
                 loose_parts.append(re.escape(tok))
                 literal += 1
-                shape.append(tok)
+                if tok not in FILLERS:
+                    shape.append(stem(tok))
         regex = re.compile("^" + " ".join(parts) + "$")
-        loose = re.compile("^" + " ".join(loose_parts) + "$") if names and literal >= 2 else None
+        loose = (re.compile("^" + " ".join(loose_parts) + "$")
+                 if names and literal >= 2 else None)
         return _Sample(intent, text, tokens, literal, regex, loose, tuple(names), tuple(shape))
 
+    def _weights(self) -> dict[str, float]:
+        """Words found in the samples of few intents weigh more (an inverse document
+        frequency over intents)."""
+        df: dict[str, set[str]] = {}
+        for s in [*self.samples, *self.pseudo]:
+            for tok in s.shape:
+                df.setdefault(tok, set()).add(s.intent)
+        n = max(2, len(self.intent_slots))
+        return {tok: 0.3 + math.log(n / len(intents)) / math.log(n)
+                for tok, intents in df.items()}
+
+    def _weight(self, tok: str) -> float:
+        if tok.startswith("{"):
+            return SLOT_WEIGHT
+        return self._idf.get(tok, 1.0)
+
     # ------------------------------------------------------------------ matching
-    def _slot(self, intent: str, slot: str, words: str) -> SlotValue:
+    def _resolve(self, intent: str, slot: str, words: str) -> SlotValue:
+        """A slot from the words heard: a known value, or a known value inside the words
+        (Alexa's resolution is forgiving too), or no match."""
         slot_type = self.intent_slots[intent][slot]
-        hit = self.values.get(slot_type, {}).get(words)
+        table = self.values.get(slot_type, {})
+        hit = table.get(words)
         if hit:
             return SlotValue(slot, slot_type, words, hit[0], hit[1])
+        padded = f" {words} "
+        inside = [p for p in table if f" {p} " in padded]
+        if inside:
+            best = max(inside, key=len)
+            vid, canonical = table[best]
+            return SlotValue(slot, slot_type, words, vid, canonical)
         return SlotValue(slot, slot_type, words)
-
-    def _from_regex(self, sample: _Sample, m: re.Match) -> dict[str, SlotValue]:
-        return {name: self._slot(sample.intent, name, m.group(f"s{i}"))
-                for i, name in enumerate(sample.slot_names)}
 
     def _exact(self, text: str) -> Match | None:
         plain = self.exact_index.get(text)
         if plain:
-            s = plain[0]
-            return Match(s.intent, {}, 1.0, "exact", s.text)
-        best: tuple[int, int, _Sample, dict] | None = None
+            return Match(plain.intent, {}, 1.0, "exact", plain.text)
+        best = None
         for order, s in enumerate(self.samples):
             if not s.slot_names:
                 continue
             m = s.regex.match(text)
             if m:
                 key = (s.literal_count, -order)
-                if best is None or key > best[:2]:
-                    best = (s.literal_count, -order, s, self._from_regex(s, m))
+                if best is None or key > best[0]:
+                    best = (key, s, m)
         if best:
-            return Match(best[2].intent, best[3], 1.0, "exact", best[2].text)
+            _, s, m = best
+            slots = {}
+            for i, name in enumerate(s.slot_names):
+                words = m.group(f"s{i}")
+                slot_type = self.intent_slots[s.intent][name]
+                vid, canonical = self.values[slot_type][words]
+                slots[name] = SlotValue(name, slot_type, words, vid, canonical)
+            return Match(s.intent, slots, 1.0, "exact", s.text)
         return None
 
-    def _unresolved(self, text: str) -> Match | None:
+    def _partial(self, text: str) -> Match | None:
+        """Literal words exact, a slot holding other words."""
+        n_words = len(text.split())
         best = None
         for order, s in enumerate(self.samples):
             if s.loose is None:
                 continue
             m = s.loose.match(text)
-            if m:
-                key = (s.literal_count, -order)
-                if best is None or key > best[:2]:
-                    best = (s.literal_count, -order, s, self._from_regex(s, m))
-        if best:
-            return Match(best[2].intent, best[3], 0.9, "unresolved", best[2].text)
-        return None
+            if not m:
+                continue
+            slots, explained = {}, s.literal_count
+            for i, name in enumerate(s.slot_names):
+                value = self._resolve(s.intent, name, m.group(f"s{i}"))
+                slots[name] = value
+                if value.id is not None:
+                    known = max((p for p in self.values[value.type] if f" {p} " in f" {value.value} "),
+                                key=len, default=value.value)
+                    explained += len(known.split())
+            score = explained / n_words
+            if best is None or (score, -order) > best[0]:
+                best = ((score, -order), Match(s.intent, slots, round(score, 3), "partial", s.text))
+        return best[1] if best else None
 
     def _spans(self, words: list[str]) -> list[tuple[int, int, str, str]]:
-        """Known slot values in the text: (start, end, type, phrase), longest first."""
-        found = []
+        """Known slot values in the text: (start, end, type, phrase); longest first, and the
+        same words may stand for several types."""
         n = len(words)
-        taken = [False] * n
         candidates = []
         for type_name, table in self.values.items():
             for phrase in table:
@@ -207,9 +273,10 @@ class Matcher:
                 for i in range(0, n - k + 1):
                     if words[i:i + k] == pw:
                         candidates.append((k, i, type_name, phrase))
+        taken = [False] * n
+        found: list[tuple[int, int, str, str]] = []
         for k, i, type_name, phrase in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
             if any(taken[i:i + k]):
-                # the same words may still count for another type at the same place
                 if any(f[0] == i and f[1] == i + k for f in found):
                     found.append((i, i + k, type_name, phrase))
                 continue
@@ -218,97 +285,83 @@ class Matcher:
             found.append((i, i + k, type_name, phrase))
         return found
 
-    @staticmethod
-    def _weight(tok: str) -> float:
-        if tok.startswith("{"):
-            return 1.5
-        if tok in LIGHT:
-            return 0.4
-        return 1.0
-
-    def _similarity(self, a: list[str], b: tuple[str, ...]) -> float:
-        ca, cb = {}, {}
+    def _similarity(self, a: tuple[str, ...], b: tuple[str, ...]) -> float:
+        ca: dict[str, int] = {}
+        cb: dict[str, int] = {}
         for t in a:
             ca[t] = ca.get(t, 0) + 1
         for t in b:
             cb[t] = cb.get(t, 0) + 1
-        common = sum(min(ca[t], cb.get(t, 0)) * self._weight(t) for t in ca)
-        total = sum(c * self._weight(t) for t, c in ca.items()) + \
-            sum(c * self._weight(t) for t, c in cb.items())
+        w = self._weight
+        common = sum(min(c, cb.get(t, 0)) * w(t) for t, c in ca.items())
+        total = sum(c * w(t) for t, c in ca.items()) + sum(c * w(t) for t, c in cb.items())
         dice = 2 * common / total if total else 0.0
         ratio = difflib.SequenceMatcher(None, " ".join(a), " ".join(b)).ratio()
-        return max(dice, ratio * 0.95)
+        return max(dice, ratio if ratio >= 0.85 else 0.0)   # typos count, vague likeness not
 
-    def _fuzzy(self, text: str) -> Match | None:
-        words = [w for w in text.split() if w not in FILLERS] or text.split()
-        spans = self._spans(words)
-        best: tuple[float, int, _Sample, list[str]] | None = None
-        # Try the text with each type reading of its slot-like words, and without.
-        readings = self._readings(words, spans)
-        for reading, used in readings:
-            for order, s in enumerate(self.samples):
-                shape = tuple(t for t in s.shape if t not in FILLERS)
-                score = self._similarity(reading, shape)
-                types_needed = {t for t in shape if t.startswith("{")}
-                # a reading's slot types must exist in the sample's intent
-                if any(t not in types_needed for t in used):
-                    score -= 0.15 * sum(1 for t in used if t not in types_needed)
-                key = (score, -order)
-                if best is None or key > best[:2]:
-                    best = (score, -order, s, reading)
-        if best is None or best[0] < FUZZY_THRESHOLD:
-            return None
-        score, _, sample, _ = best
-        slots: dict[str, SlotValue] = {}
-        by_type = {t: n for n, t in self.intent_slots[sample.intent].items()}
+    def _readings(self, words: list[str], spans) -> list[tuple[tuple[str, ...], dict]]:
+        """The text's words (stemmed), and versions with known slot values replaced by their
+        type, with the phrase each type token stands for."""
+        readings = [(tuple(stem(w) for w in words), {})]
+        positions: dict[tuple[int, int], list[tuple[str, str]]] = {}
         for start, end, type_name, phrase in spans:
-            slot = by_type.get(type_name)
-            if slot and slot not in slots:
-                slots[slot] = self._slot(sample.intent, slot, phrase)
-        return Match(sample.intent, slots, round(score, 3), "fuzzy", sample.text)
-
-    def _readings(self, words, spans):
-        """Versions of the text with known slot values replaced by their type token."""
-        readings = [(list(words), ())]
-        if not spans:
-            return readings
-        # group spans by position; one reading per choice of type at each position
-        positions: dict[tuple[int, int], list[str]] = {}
-        for start, end, type_name, _ in spans:
-            positions.setdefault((start, end), []).append(type_name)
-        choices = [[]]
+            positions.setdefault((start, end), []).append((type_name, phrase))
+        choices: list[list] = [[]]
         for pos, types in sorted(positions.items()):
-            choices = [c + [(pos, t)] for c in choices for t in types][:16]
+            choices = [c + [(pos, t)] for c in choices for t in types][:24]
         for choice in choices:
-            out, used, i = [], [], 0
+            if not choice:
+                continue
+            out, filled, i = [], {}, 0
             starts = {pos[0]: (pos, t) for pos, t in choice}
             while i < len(words):
                 if i in starts:
-                    (s, e), t = starts[i]
-                    out.append("{" + t + "}")
-                    used.append("{" + t + "}")
+                    (s, e), (type_name, phrase) = starts[i]
+                    out.append("{" + type_name + "}")
+                    filled.setdefault(type_name, phrase)
                     i = e
                 else:
-                    out.append(words[i])
+                    out.append(stem(words[i]))
                     i += 1
-            readings.append((out, tuple(used)))
+            readings.append((tuple(out), filled))
         return readings
+
+    def _fuzzy(self, text: str) -> Match | None:
+        words = [w for w in text.split() if w not in FILLERS] or text.split()
+        readings = self._readings(words, self._spans(words))
+        best = None
+        for order, s in enumerate([*self.samples, *self.pseudo]):
+            for reading, filled in readings:
+                score = self._similarity(reading, s.shape)
+                if best is None or (score, -order) > best[0]:
+                    best = ((score, -order), s, filled)
+        if best is None:
+            return None
+        (score, _), s, filled = best
+        slots: dict[str, SlotValue] = {}
+        for slot, phrase in s.filled.items():
+            slots[slot] = self._resolve(s.intent, slot, phrase)
+        by_type = {t: n for n, t in self.intent_slots[s.intent].items()}
+        for type_name, phrase in filled.items():
+            slot = by_type.get(type_name)
+            if slot and slot not in slots:
+                slots[slot] = self._resolve(s.intent, slot, phrase)
+        return Match(s.intent, slots, round(score, 3), "fuzzy", s.text)
 
     def match(self, text: str) -> Match:
         norm = normalize(text)
         if not norm:
             return Match(C.FALLBACK)
-        for candidate in _variants(norm):
+        variants = _variants(norm)
+        for candidate in variants:
             m = self._exact(candidate)
             if m:
                 return m
-        for candidate in _variants(norm):
-            m = self._unresolved(candidate)
-            if m:
-                return m
-        m = self._fuzzy(norm)
-        if m:
-            return m
+        candidates = [m for m in (self._partial(variants[-1]), self._fuzzy(norm)) if m]
+        if candidates:
+            best = max(candidates, key=lambda m: m.score)
+            if best.score >= FUZZY_THRESHOLD:
+                return best
         return Match(C.FALLBACK, {}, 0.0, "fallback")
 
     # ------------------------------------------------------------------ invocation
@@ -334,7 +387,7 @@ def normalize_sample(sample: str) -> str:
 
 
 def _variants(norm: str) -> list[str]:
-    """The text, then without filler words at the start/end ("uh", "please", "okay")."""
+    """The text; then without filler words at its ends; then without any filler words."""
     out = [norm]
     words = norm.split()
     trimmed = list(words)
@@ -342,11 +395,11 @@ def _variants(norm: str) -> list[str]:
         trimmed = trimmed[1:]
     while trimmed and trimmed[-1] in FILLERS:
         trimmed = trimmed[:-1]
-    if trimmed and trimmed != words:
+    if trimmed and " ".join(trimmed) not in out:
         out.append(" ".join(trimmed))
-    inner = [w for w in words if w not in FILLERS]
-    if inner and inner != words and inner != trimmed:
-        out.append(" ".join(inner))
+    inner = " ".join(w for w in words if w not in FILLERS)
+    if inner and inner not in out:
+        out.append(inner)
     return out
 
 
@@ -356,5 +409,6 @@ def _cached(path: str, mtime: float) -> Matcher:
 
 
 def default_matcher(path: Path | str = MODEL_PATH) -> Matcher:
+    """A matcher over the committed model (rebuilt when the file changes)."""
     p = Path(path)
     return _cached(str(p), p.stat().st_mtime)
