@@ -63,11 +63,12 @@ def count_words(text: str) -> int:
 
 
 def split_sentences(text: str) -> list[str]:
-    """One or more sentences of text -> list of sentences, whitespace normalised."""
+    """One or more sentences of text -> list of sentences, whitespace normalised. A
+    "sentence" with no word in it ("...", "-") is dropped: it would say nothing."""
     text = _SPACE.sub(" ", _NOT_XML.sub("", text)).strip()
     if not text:
         return []
-    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
+    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if _WORD.search(s)]
 
 
 def _break_ms(seconds: float) -> int:
@@ -103,7 +104,7 @@ class Speech:
 
     # -- building -------------------------------------------------------------------
     def say(self, text: str) -> "Speech":
-        """Add one or more sentences; each becomes its own <s>. Empty text is ignored."""
+        """Add one or more sentences; each becomes its own <s>. Text with no words is ignored."""
         if text is None:
             return self
         if not isinstance(text, str):
