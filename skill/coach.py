@@ -2,12 +2,12 @@
 
 A page is a `Speech` for one response; the conversation adds the closing question. A page:
 
-    Stretch 2 of 5: bridge.  [You will need a chair.]  [One side first, then the other.]
+    Stretch 2 of 5: bridge.  [You will need a chair.]  [We will do one side first, then ...]
     <step> [pause to move]  <step> [pause to move] ...
     for each side, for each repetition:
         [Repetition 2 of 3.]  [Ease back into the stretch. [pause]]
         Hold for 20 seconds. [silence] cue [silence] 10 seconds left. [silence]
-        Release. <the exercise's release>  [rest]
+        And release. <the exercise's release>  [rest]
         (between sides) Now the other side. <switch> [pause to move]
 
 Holds. The silence of a hold is at least the effective hold (a hold is never shorter than
@@ -42,7 +42,7 @@ CUE_CHOICES = ("more", "fewer")
 
 LONGER_FACTOR = 1.5
 SHORTER_FACTOR = 0.75
-SHORTER_STEP_SECONDS = 5
+HOLD_STEP_SECONDS = 5
 SHORTEST_HOLD_SECONDS = 10
 
 #: Pause after a positioning step, by pace; a long step (more than LONG_STEP_WORDS) gets
@@ -115,9 +115,9 @@ def effective_hold(item, prefs: Prefs) -> int:
     if base <= 0:
         return 0
     if prefs.hold == "longer":
-        return int(math.ceil(base * LONGER_FACTOR / SHORTER_STEP_SECONDS) * SHORTER_STEP_SECONDS)
+        return int(math.ceil(base * LONGER_FACTOR / HOLD_STEP_SECONDS) * HOLD_STEP_SECONDS)
     if prefs.hold == "shorter":
-        rounded = int(math.floor(base * SHORTER_FACTOR / SHORTER_STEP_SECONDS + 0.5)) * SHORTER_STEP_SECONDS
+        rounded = int(math.floor(base * SHORTER_FACTOR / HOLD_STEP_SECONDS + 0.5)) * HOLD_STEP_SECONDS
         return min(base, max(SHORTEST_HOLD_SECONDS, rounded))
     return base
 
