@@ -28,6 +28,10 @@ const { Utterance } = require(require.resolve("virtual-core", {
   paths: [path.dirname(require.resolve("virtual-alexa"))],
 }));
 
+// The SessionEndedReason enum (not exported by virtual-alexa's index).
+const { SessionEndedReason } = require(path.join(
+  path.dirname(require.resolve("virtual-alexa")), "core", "SkillRequest"));
+
 const ROOT = path.resolve(__dirname, "..", "..");
 const DEFAULT_MODEL = path.join(ROOT, "interaction_model", "interactionModels", "custom", "en-US.json");
 
@@ -134,6 +138,7 @@ function args(argv) {
 
 module.exports = {
   ROOT, DEFAULT_MODEL, build, say, requestSummary, responseSummary, plain, loadData, args, VA,
+  SessionEndedReason,
 };
 
 // The names in skill/constants.py (the one source of truth), read through Python.

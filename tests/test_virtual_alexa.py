@@ -1,0 +1,255 @@
+"""The real server, driven by virtual-alexa (bespoken) with our interaction model.
+
+virtual-alexa turns phrases into IntentRequests the way Alexa would from our model (samples,
+slot values and synonyms, entity resolution) and posts them to `python -m skill run` on a
+free loopback port with a throwaway SQLite database. The node scripts live in tests/va/;
+virtual-alexa is pinned in package-lock.json and installed by `npm ci` (the Makefile does it).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from skill import constants as C
+
+ROOT = Path(__file__).resolve().parent.parent
+VA_DIR = ROOT / "tests" / "va"
+STRETCH = re.compile(r"\bstretch \S+ of \S+[:.]", re.I)
+GENERIC_ERROR = re.compile(r"something went wrong", re.I)
+
+
+def _require_node() -> str:
+    node = shutil.which("node")
+    if not node:
+        pytest.fail("node is not installed: the virtual-alexa tests need Node.js 18+")
+    if not (ROOT / "node_modules" / "virtual-alexa" / "package.json").exists():
+        pytest.fail("node_modules/virtual-alexa is missing: run `npm ci` in the repository "
+                    "root (`make test` does it from package-lock.json)")
+    return node
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    node = _require_node()
+    tmp = tmp_path_factory.mktemp("va")
+    port = _free_port()
+    env = dict(os.environ)
+    env.update({
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{tmp / 'va.db'}",
+        "DATA_DIR": str(tmp),
+        "LOG_LEVEL": "WARNING",
+        "PYTHON": sys.executable,
+    })
+    env.pop("ALEXA_SKILL_ID", None)
+    env.pop("ALEXA_VERIFY_SIGNATURES", None)
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "skill", "run"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail("the server exited early:\n" + (tmp / "server.log").read_text())
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the server did not answer GET /health within 30 s:\n"
+                            + (tmp / "server.log").read_text())
+            time.sleep(0.1)
+        yield {"url": base + "/alexa", "node": node, "env": env, "tmp": tmp,
+               "log": tmp / "server.log"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _node(server, script: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([server["node"], str(VA_DIR / script), "--url", server["url"], *args],
+                          cwd=ROOT, env=server["env"], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def converse(server, steps: list[dict]) -> list[dict]:
+    """Run one conversation (one virtual device and user) and return its turns."""
+    script = server["tmp"] / f"steps-{time.monotonic_ns()}.json"
+    script.write_text(json.dumps(steps), encoding="utf-8")
+    proc = _node(server, "converse.js", "--script", str(script), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    turns = json.loads(proc.stdout)
+    for t in turns:
+        assert not t.get("error"), f"step {t['step']}: {t['error']}"
+        r = t["response"]
+        if t["request"]["type"] != "SessionEndedRequest":
+            assert r["speechType"] == "SSML" and r["ssml"].startswith("<speak>"), t
+            assert not GENERIC_ERROR.search(t["text"]), t["text"]
+            if r["open"]:
+                assert t["reprompt_text"], f"open session without a reprompt: {t['text']}"
+    return turns
+
+
+def _start(routine_words: str = "start the lower back routine") -> list[dict]:
+    return [{"launch": True}, {"say": routine_words}]
+
+
+# --------------------------------------------------------------------------- golden phrases
+
+def test_golden_phrases_resolve_and_get_sensible_answers(server, capsys):
+    proc = _node(server, "golden.js", "--jobs", "4")
+    assert proc.returncode in (0, 1), proc.stderr
+    summary = json.loads(proc.stdout)
+    with capsys.disabled():
+        print(f"\nvirtual-alexa golden: {summary['passed']}/{summary['total']} pass; "
+              f"intent {summary['intent_ok']}/{summary['total']}, "
+              f"slots {summary['slots_ok']}/{summary['total']}, "
+              f"answers {summary['response_ok']}/{summary['total']}; "
+              f"by context {summary['by_context']}")
+    assert summary["total"] >= 200
+    problems = [
+        f"{f['say']!r} ({f['context']}): "
+        + "; ".join(filter(None, [f.get("setup_error"), f.get("match_error"),
+                                  *(f.get("slot_problems") or []),
+                                  *(f.get("response_problems") or [])]))
+        + (f" [got {f.get('got_intent')}] answer: {f.get('answer', '')[:200]}"
+           if f.get("got_intent") else "")
+        for f in summary["failures"]
+    ]
+    assert summary["passed"] == summary["total"], "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- conversations
+
+def test_launch_choose_screen_no_and_a_whole_routine(server):
+    turns = converse(server, [*_start(), {"say": "no"},
+                              {"say": "next", "until_closed": 80}])
+    launch, choose, cleared, *rest = turns
+    assert launch["response"]["open"] and "routine" in launch["text"].lower()
+    assert choose["request"]["slots"][C.SLOT_ROUTINE]["id"] == "lower_back"
+    assert choose["response"]["open"] and not STRETCH.search(choose["text"])
+    assert "yes or no" in choose["text"].lower()
+    assert STRETCH.search(cleared["text"]) and "[pause" in cleared["text"]
+    numbers = [int(m.group(1)) for t in [cleared, *rest]
+               for m in re.finditer(r"\bStretch (\d+) of (\d+)", t["text"])]
+    totals = {int(m.group(2)) for t in [cleared, *rest]
+              for m in re.finditer(r"\bStretch (\d+) of (\d+)", t["text"])}
+    assert len(totals) == 1
+    total = totals.pop()
+    assert numbers == list(range(1, total + 1)), numbers
+    last = rest[-1]
+    assert not last["response"]["open"], "the routine never ended"
+    assert "you finished the lower back routine" in last["text"].lower()
+    assert all(t["response"]["open"] for t in [cleared, *rest[:-1]])
+    for t in [cleared, *rest[:-1]]:
+        assert re.search(r"say next", t["text"], re.I), t["text"][-200:]
+
+
+def test_question_in_the_middle_of_a_routine_and_back(server):
+    turns = converse(server, [*_start("the quick release"), {"say": "no"},
+                              {"say": "why does my back crack"}, {"say": "next"}])
+    answer, after = turns[-2], turns[-1]
+    assert answer["request"]["intent"] == C.QUESTION
+    assert answer["request"]["slots"][C.SLOT_TOPIC]["id"] == "why_backs_crack"
+    assert answer["response"]["open"]
+    assert "joint" in answer["text"].lower()
+    assert "say next to continue your routine" in answer["text"].lower()
+    assert not STRETCH.search(answer["text"])
+    assert re.search(r"\bStretch \d+ of \d+|continued", after["text"]), after["text"][:200]
+
+
+def test_pain_mid_routine_stops_advises_and_offers_skip_or_end(server):
+    turns = converse(server, [*_start(), {"say": "no"}, {"say": "ow that hurts"},
+                              {"say": "skip"}])
+    pain, skipped = turns[-2], turns[-1]
+    text = pain["text"].lower()
+    assert pain["request"]["intent"] == C.PAIN
+    assert pain["response"]["open"]
+    assert "ease out" in text
+    assert "numbness or tingling" in text and ("doctor" in text or "professional" in text)
+    assert "skip" in text and "stop" in text
+    assert "keep going" not in text and "keep going" not in pain["reprompt_text"].lower()
+    assert not STRETCH.search(pain["text"])
+    assert re.search(r"\bStretch 2 of", skipped["text"]), skipped["text"][:200]
+
+
+def test_screening_yes_then_yes_is_an_emergency_and_ends(server):
+    turns = converse(server, [*_start(), {"say": "yes"}, {"say": "yes"}])
+    followup, emergency = turns[-2], turns[-1]
+    assert followup["response"]["open"] and "yes or no" in followup["text"].lower()
+    assert "bladder" in followup["text"].lower()
+    assert "emergency" in emergency["text"].lower()
+    assert not emergency["response"]["open"]
+    assert not any(STRETCH.search(t["text"]) for t in turns)
+
+
+def test_screening_yes_then_no_sends_to_a_doctor_and_no_routine(server):
+    turns = converse(server, [*_start(), {"say": "yes"}, {"say": "no"},
+                              {"say": "start the lower back routine"}, {"say": "no"},
+                              {"say": "next"}, {"say": "resume my routine"},
+                              {"say": "is it safe to crack my back"}])
+    see_doctor = turns[3]
+    assert "doctor or physical therapist" in see_doctor["text"].lower()
+    assert see_doctor["response"]["open"]
+    assert not any(STRETCH.search(t["text"]) for t in turns)
+    # questions are still answered
+    assert turns[-1]["request"]["slots"][C.SLOT_TOPIC]["id"] == "is_it_safe"
+    assert "crack" in turns[-1]["text"].lower()
+
+
+@pytest.mark.parametrize("unclear", [
+    ["how many are left", "how many are left"],
+    ["next", "next"],
+    ["start the desk break", "what's that popping noise"],
+])
+def test_unclear_screening_answers_never_start_a_routine(server, unclear):
+    turns = converse(server, [*_start(), *({"say": u} for u in unclear)])
+    assert not any(STRETCH.search(t["text"]) for t in turns), [t["text"][:120] for t in turns]
+    assert turns[-2]["response"]["open"]          # asked once more
+    assert not turns[-1]["response"]["open"]      # then ends safely
+
+
+def test_one_shot_start_still_asks_the_screening_question(server):
+    turns = converse(server, [{"say": "ask back stretch coach to start the lower back routine",
+                               "raw": True}])
+    (t,) = turns
+    assert t["request"]["intent"] == C.START_ROUTINE
+    assert t["response"]["open"] and "yes or no" in t["text"].lower()
+    assert not STRETCH.search(t["text"])
+
+
+def test_progress_survives_the_session_ending_and_resume_screens_again(server):
+    turns = converse(server, [*_start(), {"say": "no"}, {"say": "next"},
+                              {"end": "EXCEEDED_MAX_REPROMPTS"},
+                              {"launch": True}, {"say": "yes"}, {"say": "no"}])
+    headers = [m for t in turns[:4] for m in re.finditer(r"\bStretch (\d+) of", t["text"])]
+    where = int(headers[-1].group(1))       # the stretch under way when the session ended
+    offer, screening, cleared = turns[-3], turns[-2], turns[-1]
+    assert "pick up where you left off" in offer["text"].lower()
+    assert not STRETCH.search(screening["text"]) and "yes or no" in screening["text"].lower()
+    assert re.search(rf"\bStretch {where} of", cleared["text"]), cleared["text"][:200]
