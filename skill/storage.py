@@ -67,7 +67,7 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILENAME = "backstretch.db"
 DEFAULT_TIMEOUT = 2.0          # seconds: connect, busy/lock wait and statement time
-MIGRATION_TIMEOUT = 30.0       # seconds: waiting for another process that is migrating
+MIGRATION_TIMEOUT = 10.0       # seconds: waiting for another process that is migrating
 MAX_ATTRIBUTES_BYTES = 64 * 1024
 MAX_USER_ID_LENGTH = 512
 _ADVISORY_LOCK_CLASS = 0x42534300  # "BSC\0": pg_advisory_xact_lock(class, hash(schema))
@@ -633,17 +633,19 @@ class _PostgresStore(Store):
         except (self._psycopg.Error, OSError) as exc:
             raise self._unavailable("connect", exc, None) from None
         try:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(coalesce(current_schema(), '')))",
-                             (_ADVISORY_LOCK_CLASS,))
-                conn.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-                             " version integer PRIMARY KEY,"
-                             " applied_at timestamptz NOT NULL DEFAULT now())")
-                version = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
-                for index in range(version, SCHEMA_VERSION):
-                    for statement in POSTGRES_MIGRATIONS[index]:
-                        conn.execute(statement)
-                    conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (index + 1,))
+            version = self._schema_version(conn)
+            if version < SCHEMA_VERSION:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(coalesce(current_schema(), '')))",
+                                 (_ADVISORY_LOCK_CLASS,))
+                    conn.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                                 " version integer PRIMARY KEY,"
+                                 " applied_at timestamptz NOT NULL DEFAULT now())")
+                    version = self._schema_version(conn)   # another process may have done it
+                    for index in range(version, SCHEMA_VERSION):
+                        for statement in POSTGRES_MIGRATIONS[index]:
+                            conn.execute(statement)
+                        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (index + 1,))
             if version > SCHEMA_VERSION:
                 log.warning("storage: database schema version %d is newer than this code (%d)",
                             version, SCHEMA_VERSION)
@@ -654,6 +656,15 @@ class _PostgresStore(Store):
             raise self._unavailable("schema migration", exc, None) from None
         finally:
             conn.close()
+
+
+    @staticmethod
+    def _schema_version(conn: Any) -> int:
+        """Read-only, so an up-to-date schema needs no CREATE privilege (least-privilege
+        application role; migrations applied by the owner)."""
+        if conn.execute("SELECT to_regclass('schema_version')").fetchone()[0] is None:
+            return 0
+        return conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
 
 
 def _redact(text: str, url: str) -> str:

@@ -829,3 +829,27 @@ def test_user_ref_is_short_and_stable():
     assert ref == storage.user_ref("amzn1.ask.account.ABCDEFGHIJKLMNOP")
     assert len(ref) == 12 and "ABCDEF" not in ref
     assert ref != storage.user_ref("amzn1.ask.account.ABCDEFGHIJKLMNOQ")
+
+
+def test_postgres_app_role_without_create_privilege():
+    """Production may run the app as a role that can only read and write rows; the owner
+    migrates. Opening an up-to-date schema must not need CREATE."""
+    with pg_schema() as (owner_url, name):
+        open_store(owner_url).close()
+        role, password = "bsc_app_" + uuid.uuid4().hex[:8], uuid.uuid4().hex
+        with pg_admin() as admin:
+            admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+            admin.execute(f"GRANT USAGE ON SCHEMA {name} TO {role}")
+            admin.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {name}.user_attributes TO {role}")
+            admin.execute(f"GRANT SELECT ON {name}.schema_version TO {role}")
+        try:
+            url = pg_url(user=role, password=password, options=f"-csearch_path={name}")
+            with open_store(url) as store:
+                store.save("u", {"v": 1})
+                assert store.get("u") == {"v": 1}
+                store.delete("u")
+                assert password not in store.description
+        finally:
+            with pg_admin() as admin:
+                admin.execute(f"DROP OWNED BY {role}")
+                admin.execute(f"DROP ROLE {role}")
