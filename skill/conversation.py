@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import constants as C
-from .coach import Prefs, render_stretch
+from .coach import VOICE_KEYS, Prefs, render_stretch
 from .content import Content
 from .ssml import Speech
 
@@ -85,6 +85,7 @@ def check_content(content: Content) -> None:
     """Raise ContentError (naming file and key) if a text this module speaks is missing."""
     content.require("prompts", PROMPT_KEYS)
     content.require("screening", SCREENING_KEYS)
+    content.require("voice", VOICE_KEYS)
 
 
 # --------------------------------------------------------------------------- state

@@ -514,8 +514,8 @@ def test_validate_main_reports_broken_content(tmp_path, capsys):
 
 def shared_dir() -> Path:
     """The read-only shared folder next to the repository (BACK_STRETCH_SHARED overrides)."""
-    override = os.environ.get("BACK_STRETCH_SHARED")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "shared"
+    from tests.paths import SHARED
+    return SHARED
 
 
 def test_content_does_not_copy_the_seeds():

@@ -27,10 +27,8 @@ CERT4 = "mreinstein_alexa_verifier_cert4"
 
 
 def _fixtures_root() -> Path:
-    env = os.environ.get("ALEXA_FIXTURES")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "alexa"
+    from tests.paths import ALEXA_FIXTURES
+    return ALEXA_FIXTURES
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from tests.ca_util import iso, make_pki
 from tests.client import AlexaClient, SKILL_ID, check_ssml, flask_poster, plain
 from tests.conftest import SECRET
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "alexa"
+from tests.paths import ALEXA_FIXTURES as FIXTURES
 
 
 def launch_body(timestamp: str, skill_id: str = SKILL_ID) -> bytes:
@@ -252,3 +252,14 @@ def test_fuzz_envelope_shapes_never_5xx(app, request, session, context):
         ssml = (r.get_json()["response"].get("outputSpeech") or {}).get("ssml")
         if ssml:
             check_ssml(ssml)
+
+
+def test_server_refuses_to_start_with_a_missing_prompt(tmp_path, store):
+    import shutil
+    from skill.content import ContentError, load_content
+    d = tmp_path / "content"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "content", d)
+    voice = (d / "voice.yaml").read_text().replace("other_side:", "other_sid:")
+    (d / "voice.yaml").write_text(voice)
+    with pytest.raises(ContentError, match=r"content/voice.yaml.*other_side"):
+        create_app(Config.local(session_secret=SECRET), store=store, content=load_content(d))
