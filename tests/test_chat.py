@@ -1,0 +1,149 @@
+"""`python -m skill chat`: the console client, driven with scripted input."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from skill import chat
+from skill import constants as C
+from skill.content import load_content
+
+
+@pytest.fixture(scope="module")
+def texts():
+    return load_content().texts
+
+
+def run_chat(lines: list[str], *args: str) -> str:
+    out = io.StringIO()
+    code = chat.main(["--temp", *args], stdin=io.StringIO("".join(l + "\n" for l in lines)),
+                     stdout=out)
+    assert code == 0
+    return out.getvalue()
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_a_scripted_session(texts):
+    transcript = run_chat(["open back stretch coach", "start the lower back routine", "no",
+                           "next", "stop"])
+    screening = texts["screening"]["question"]
+    assert _plain(screening)[:60] in transcript             # the red-flag question
+    assert "[StartRoutineIntent routine=lower_back]" in transcript
+    assert re.search(r"alexa> .*Stretch 1 of \d+.*\[pause \d+(\.\d)? s\]", transcript)
+    assert re.search(r"alexa> .*Stretch 2 of \d+", transcript)
+    assert "(listening…)" in transcript and "(reprompt, if you say nothing:" in transcript
+    assert texts["prompts"]["stop_saved"] in transcript      # the goodbye
+    assert transcript.rstrip().endswith("(session ended)\nbye")
+
+
+def test_screening_yes_yes_never_plays_a_stretch(texts):
+    transcript = run_chat(["", "the quick release", "yes", "yes"])
+    assert "Stretch 1 of" not in transcript
+    assert _plain(texts["screening"]["emergency"])[:50] in transcript
+    assert "(session ended)" in transcript
+
+
+def test_silence_replays_the_reprompt_then_ends(texts):
+    transcript = run_chat(["open back stretch coach", "", ""])
+    reprompt = texts["prompts"]["menu_reprompt"]
+    assert transcript.count(reprompt) >= 2       # shown as the reprompt, then spoken
+    assert "EXCEEDED_MAX_REPROMPTS" in transcript
+
+
+def test_one_shot_and_unmatched_words(texts):
+    transcript = run_chat(["ask back stretch coach to start the desk break",
+                           "blah blah blah", "exit"])
+    assert "[StartRoutineIntent routine=desk_break]" in transcript
+    assert "Stretch 1 of" not in transcript
+    assert "[AMAZON.FallbackIntent]" in transcript
+    assert "(session ended by the user)" in transcript
+
+
+class Spy:
+    """Records the envelopes the console posts."""
+
+    def __init__(self, console: chat.Console):
+        self.sent: list[dict] = []
+        real = console.client.post
+
+        def post(path, json=None, **kw):
+            self.sent.append(json)
+            return real(path, json=json, **kw)
+
+        console.client.post = post
+
+
+@pytest.fixture
+def console(tmp_path):
+    from skill.config import Config
+    from skill.nlu import default_matcher
+    from skill.webapp import create_app
+
+    app = create_app(Config.local(data_dir=tmp_path, database_url=None))
+    c = chat.Console(app, default_matcher(), io.StringIO())
+    c.spy = Spy(c)
+    return c
+
+
+def test_envelopes_are_alexa_shaped(console):
+    console.line("open back stretch coach")
+    console.line("start the lower back routine")
+    console.line("exit")
+    launch, intent, ended = console.spy.sent
+    assert launch["request"]["type"] == "LaunchRequest" and launch["session"]["new"] is True
+    assert intent["session"]["new"] is False
+    assert intent["session"]["sessionId"] == launch["session"]["sessionId"]
+    assert intent["session"]["attributes"], "session attributes must come back"
+    req = intent["request"]
+    assert req["type"] == "IntentRequest" and req["locale"] == C.LOCALE
+    assert req["intent"]["name"] == C.START_ROUTINE
+    slots = req["intent"]["slots"]
+    assert set(slots) == {C.SLOT_ROUTINE, C.SLOT_AREA, C.SLOT_POSITION}
+    routine = slots[C.SLOT_ROUTINE]
+    res = routine["resolutions"]["resolutionsPerAuthority"][0]
+    assert routine["value"] == "lower back routine"
+    assert res["status"]["code"] == "ER_SUCCESS_MATCH"
+    assert res["values"][0]["value"]["id"] == "lower_back"
+    assert "value" not in slots[C.SLOT_AREA]
+    assert ended["request"] == {**ended["request"], "type": "SessionEndedRequest",
+                                "reason": "USER_INITIATED"}
+    for env in console.spy.sent:
+        assert env["version"] == "1.0"
+        assert env["context"]["System"]["user"]["userId"] == chat.DEFAULT_USER
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", env["request"]["timestamp"])
+
+
+def test_unknown_routine_is_no_match(console):
+    console.line("open back stretch coach")
+    console.line("start the yoga routine")
+    slot = console.spy.sent[-1]["request"]["intent"]["slots"][C.SLOT_ROUTINE]
+    assert slot["value"] == "yoga"
+    assert slot["resolutions"]["resolutionsPerAuthority"][0]["status"]["code"] == \
+        "ER_SUCCESS_NO_MATCH"
+    assert "yoga" in console.out.getvalue()          # "I don't have a routine called yoga"
+
+
+def test_speak_pipes_ssml_to_espeak(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(chat.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(chat.subprocess, "run",
+                        lambda cmd, **kw: calls.append((cmd, kw.get("input"))))
+    run_chat(["open back stretch coach", "stop"], "--speak")
+    assert calls and all(cmd == ["espeak-ng", "-m"] for cmd, _ in calls)
+    assert calls[0][1].startswith(b"<speak>")
+
+
+@pytest.mark.parametrize("ssml, text", [
+    ('<speak><s>Hold.</s><break time="10s"/><s>Ten more.</s></speak>',
+     "Hold. [pause 10 s] Ten more."),
+    ('<speak>a<break time="1500ms"/>b<break time="100ms"/>c</speak>', "a [pause 1.5 s] b c"),
+    ("<speak><prosody rate=\"90%\">Let&apos;s &amp; go</prosody></speak>", "Let's & go"),
+    ("", ""),
+])
+def test_ssml_to_text(ssml, text):
+    assert chat.ssml_to_text(ssml) == text
