@@ -41,6 +41,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -491,11 +492,20 @@ class _SQLiteStore(Store):
                         self._memory_conn = self._open(self.timeout)
                     _migrate_sqlite(self._memory_conn, wal=False)
                 return
-            conn = self._open(MIGRATION_TIMEOUT)
-            try:
-                _migrate_sqlite(conn, wal=True)
-            finally:
-                conn.close()
+            # Switching to WAL can report "database is locked" at once, without waiting on
+            # busy_timeout, while another process switches it too: retry until the deadline.
+            deadline = time.monotonic() + MIGRATION_TIMEOUT
+            while True:
+                conn = self._open(MIGRATION_TIMEOUT)
+                try:
+                    _migrate_sqlite(conn, wal=True)
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                finally:
+                    conn.close()
+                time.sleep(0.05)
         except sqlite3.Error as exc:
             raise self._unavailable("schema migration", exc, None) from None
 
