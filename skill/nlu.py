@@ -38,6 +38,23 @@ FILLERS = frozenset("""
 uh um er erm hmm ah oh okay ok so well like just please alexa hey now then actually
 """.split())
 
+# A few of the utterances Amazon's built-in intents come with (they need no samples in the
+# model); used for built-in intents the model declares, after the model's own samples.
+BUILTIN_SAMPLES: dict[str, tuple[str, ...]] = {
+    C.NAVIGATE_HOME: ("home", "go home", "go to home", "take me home", "go to the home screen"),
+    C.STOP: ("stop", "off", "shut up", "be quiet"),
+    C.CANCEL: ("cancel", "never mind"),
+    C.HELP: ("help", "help me"),
+    C.NEXT: ("next", "skip", "skip forward"),
+    C.PREVIOUS: ("previous", "go back", "skip back", "back up"),
+    C.REPEAT: ("repeat", "say that again", "repeat that"),
+    C.START_OVER: ("start over", "restart", "start again"),
+    C.PAUSE: ("pause", "pause that"),
+    C.RESUME: ("resume", "continue", "keep going"),
+    C.YES: ("yes", "yes please", "sure"),
+    C.NO: ("no", "no thanks"),
+}
+
 FUZZY_THRESHOLD = 0.55
 MAX_UNKNOWN_SLOT_WORDS = 5
 SLOT_WEIGHT = 1.5
@@ -136,6 +153,15 @@ class Matcher:
                 self.samples.append(sample)
                 if not sample.slot_names:
                     self.exact_index.setdefault(" ".join(sample.tokens), sample)
+        literal_known = set(self.exact_index)
+        for name, phrases in BUILTIN_SAMPLES.items():
+            if name not in self.intent_slots:
+                continue
+            for phrase in phrases:
+                if phrase not in literal_known:
+                    sample = self._compile(name, phrase, {})
+                    self.samples.append(sample)
+                    self.exact_index.setdefault(phrase, sample)
         # A sample that is only a slot ("{topic}") stands for every value of its type: give
         # each value phrase its own entry for the similarity search.
         self.pseudo: list[_Sample] = []
