@@ -138,6 +138,12 @@ class Matcher:
                 for phrase in [canonical, *v["name"].get("synonyms", [])]:
                     table.setdefault(normalize(phrase), (vid, canonical))
             self.values[t["name"]] = table
+        self._by_first: dict[str, list[tuple[str, str, list[str]]]] = {}
+        for type_name, table in self.values.items():
+            for phrase in table:
+                words = phrase.split()
+                if words:
+                    self._by_first.setdefault(words[0], []).append((type_name, phrase, words))
         self._type_alt = {
             name: "|".join(re.escape(p) for p in sorted(table, key=len, reverse=True) if p)
             for name, table in self.values.items()
@@ -292,13 +298,11 @@ class Matcher:
         same words may stand for several types."""
         n = len(words)
         candidates = []
-        for type_name, table in self.values.items():
-            for phrase in table:
-                pw = phrase.split()
+        for i, word in enumerate(words):
+            for type_name, phrase, pw in self._by_first.get(word, ()):
                 k = len(pw)
-                for i in range(0, n - k + 1):
-                    if words[i:i + k] == pw:
-                        candidates.append((k, i, type_name, phrase))
+                if words[i:i + k] == pw:
+                    candidates.append((k, i, type_name, phrase))
         taken = [False] * n
         found: list[tuple[int, int, str, str]] = []
         for k, i, type_name, phrase in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
@@ -322,8 +326,13 @@ class Matcher:
         common = sum(min(c, cb.get(t, 0)) * w(t) for t, c in ca.items())
         total = sum(c * w(t) for t, c in ca.items()) + sum(c * w(t) for t, c in cb.items())
         dice = 2 * common / total if total else 0.0
-        ratio = difflib.SequenceMatcher(None, " ".join(a), " ".join(b)).ratio()
-        return max(dice, ratio if ratio >= 0.85 else 0.0)   # typos count, vague likeness not
+        if dice >= 0.85:
+            return dice
+        # typos count (a character-level likeness of 0.85 or more), vague likeness does not
+        sm = difflib.SequenceMatcher(None, " ".join(a), " ".join(b))
+        if sm.real_quick_ratio() >= 0.85 and sm.quick_ratio() >= 0.85 and sm.ratio() >= 0.85:
+            return max(dice, sm.ratio())
+        return dice
 
     def _readings(self, words: list[str], spans) -> list[tuple[tuple[str, ...], dict]]:
         """The text's words (stemmed), and versions with known slot values replaced by their
@@ -384,11 +393,38 @@ class Matcher:
             if m:
                 return m
         candidates = [m for m in (self._partial(variants[-1]), self._fuzzy(norm)) if m]
+        corrected = self._correct(norm)
+        if corrected != norm:                  # typed text with typos
+            for candidate in _variants(corrected):
+                m = self._exact(candidate)
+                if m:
+                    m.kind, m.score = "fuzzy", 0.95
+                    return m
+            for m in (self._partial(_variants(corrected)[-1]), self._fuzzy(corrected)):
+                if m:
+                    m.score = round(m.score * 0.97, 3)
+                    candidates.append(m)
         if candidates:
             best = max(candidates, key=lambda m: m.score)
             if best.score >= FUZZY_THRESHOLD:
                 return best
         return Match(C.FALLBACK, {}, 0.0, "fallback")
+
+    def _correct(self, norm: str) -> str:
+        """Typed text: replace words the model never uses by the closest word it does."""
+        if not hasattr(self, "_vocab"):
+            vocab = {w for s in self.samples for w in s.tokens if not w.startswith("{")}
+            vocab |= {w for table in self.values.values() for p in table for w in p.split()}
+            self._vocab = vocab
+            self._vocab_list = sorted(vocab)
+        out = []
+        for word in norm.split():
+            if word in self._vocab or len(word) < 4:
+                out.append(word)
+                continue
+            close = difflib.get_close_matches(word, self._vocab_list, n=1, cutoff=0.75)
+            out.append(close[0] if close else word)
+        return " ".join(out)
 
     # ------------------------------------------------------------------ invocation
     def parse_invocation(self, text: str) -> tuple[bool, str]:

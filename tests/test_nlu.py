@@ -158,3 +158,13 @@ def test_matcher_reads_the_model_file(tmp_path):
     m = Matcher.from_file(path)
     assert m.match("stop").intent == C.STOP
     assert m.match("next").intent == C.FALLBACK
+
+
+@pytest.mark.parametrize("typed, intent, slots", [
+    ("stratch my lower bakc", C.START_ROUTINE, {C.SLOT_AREA: "lower_back"}),
+    ("how mnay are left", C.PROGRESS, {}),
+    ("nxet", C.NEXT, {}),
+])
+def test_typos_in_the_console(matcher, typed, intent, slots):
+    m = matcher.match(typed)
+    assert (m.intent, m.slot_ids) == (intent, slots)
