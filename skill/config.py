@@ -30,25 +30,15 @@ def _flag(value: str | None, default: bool, name: str) -> bool:
     raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, not {value!r}")
 
 
-def _int(value: str | None, default: int, name: str) -> int:
+def _number(value: str | None, default, name: str, kind=int):
+    """A positive int or float from the environment, or a ConfigError naming the variable."""
     if value is None or value.strip() == "":
         return default
     try:
-        n = int(value)
+        n = kind(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
-    if n <= 0:
-        raise ConfigError(f"{name} must be positive, not {n}")
-    return n
-
-
-def _float(value: str | None, default: float, name: str) -> float:
-    if value is None or value.strip() == "":
-        return default
-    try:
-        n = float(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, not {value!r}") from None
     if n <= 0:
         raise ConfigError(f"{name} must be positive, not {n}")
     return n
@@ -86,7 +76,7 @@ class Config:
         secret = env.get("SESSION_SECRET")
         cfg = cls(
             host=host,
-            port=_int(env.get("PORT"), 5000, "PORT"),
+            port=_number(env.get("PORT"), 5000, "PORT"),
             verify_signatures=_flag(env.get("ALEXA_VERIFY_SIGNATURES"), not local,
                                     "ALEXA_VERIFY_SIGNATURES"),
             skill_id=(env.get("ALEXA_SKILL_ID") or "").strip() or None,
@@ -94,8 +84,8 @@ class Config:
             data_dir=Path(env["DATA_DIR"]) if env.get("DATA_DIR") else REPO_ROOT / "data",
             content_dir=Path(env["CONTENT_DIR"]) if env.get("CONTENT_DIR") else None,
             session_secret=secret.encode() if secret else secrets.token_bytes(32),
-            max_body_bytes=_int(env.get("MAX_BODY_BYTES"), 256 * 1024, "MAX_BODY_BYTES"),
-            cert_fetch_timeout=_float(env.get("CERT_FETCH_TIMEOUT"), 2.0, "CERT_FETCH_TIMEOUT"),
+            max_body_bytes=_number(env.get("MAX_BODY_BYTES"), 256 * 1024, "MAX_BODY_BYTES"),
+            cert_fetch_timeout=_number(env.get("CERT_FETCH_TIMEOUT"), 2.0, "CERT_FETCH_TIMEOUT", float),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
         )
         cfg.check()

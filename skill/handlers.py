@@ -25,7 +25,6 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model.slu.entityresolution import StatusCode
 
-from . import constants as C
 from . import conversation as conv
 from .content import Content
 from .ssml import Speech

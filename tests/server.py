@@ -3,21 +3,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from tests.tcp_proxy import free_port  # noqa: F401  (re-exported for tests)
+
 ROOT = Path(__file__).resolve().parents[1]
 SESSION_SECRET = "shared-secret-for-test-servers-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 20) -> None:

@@ -6,68 +6,83 @@ import socket
 import threading
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int):
-        self.target = (target_host, target_port)
-        self.port = 0
+    """A loopback TCP proxy to the test server: stopping it looks to the store exactly like
+    the database going down (connections cut, new ones refused); starting it again on the
+    same port looks like the server coming back."""
+
+    def __init__(self, upstream: tuple[str, int] | str, port: int | None = None) -> None:
+        """upstream: (host, port), a Unix socket path, or a host with `port` given."""
+        self.upstream = (upstream, port) if port is not None else upstream
+        self.port = free_port()
         self._listener: socket.socket | None = None
-        self._conns: list[socket.socket] = []
+        self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._running = False
 
     def start(self) -> "TcpProxy":
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", self.port))
-        s.listen(64)
-        self.port = s.getsockname()[1]
-        self._listener = s
-        threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        listener.settimeout(0.05)
+        self._listener, self._running = listener, True
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
         return self
 
     def stop(self) -> None:
-        """Close the listener and cut every open connection: the database is 'down'."""
-        if self._listener:
-            try:
-                self._listener.shutdown(socket.SHUT_RDWR)   # wakes the thread blocked in accept()
-            except OSError:
-                pass
+        self._running = False
+        if self._listener is not None:
             self._listener.close()
             self._listener = None
         with self._lock:
-            for c in self._conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                c.close()
-            self._conns.clear()
+            sockets, self._sockets = self._sockets, []
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
 
     def _accept(self, listener: socket.socket) -> None:
-        while True:
+        while self._running:
             try:
                 client, _ = listener.accept()
+            except socket.timeout:
+                continue
             except OSError:
                 return
+            client.settimeout(None)
             try:
-                upstream = socket.create_connection(self.target, timeout=2)
+                if isinstance(self.upstream, str):
+                    server = socket.socket(socket.AF_UNIX)
+                    server.connect(self.upstream)
+                else:
+                    server = socket.create_connection(self.upstream, timeout=5)
+                    server.settimeout(None)
             except OSError:
                 client.close()
                 continue
             with self._lock:
-                self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+                self._sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
     @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
                 dst.sendall(data)
         except OSError:
             pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
