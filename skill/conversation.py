@@ -12,6 +12,7 @@ tampered, replayed or malformed state is a fresh start, never a way past the gat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -227,20 +228,25 @@ def _norm(text: str) -> str:
 
 
 def _lookup(slot: Slot | None, table: dict) -> str | None:
-    """An id from entity resolution, or from the heard words matching a name or synonym."""
+    """An id from entity resolution or else, from the words heard, the entry whose name or
+    synonym appears in them (the longest such name wins: "the lower back one")."""
     if slot is None:
         return None
     for i in slot.ids:
         if i in table:
             return i
-    if slot.value:
-        heard = _norm(slot.value)
-        for entry in table.values():
-            names = {_norm(entry.id.replace("_", " ")), _norm(getattr(entry, "name", None) or entry.topic),
-                     *(_norm(s) for s in entry.synonyms)}
-            if heard in names or heard.removeprefix("the ") in names:
-                return entry.id
-    return None
+    if not slot.value:
+        return None
+    heard = f" {_norm(slot.value)} "
+    best, best_len = None, 0
+    for entry in table.values():
+        names = (entry.id.replace("_", " "), getattr(entry, "name", None) or entry.topic,
+                 *entry.synonyms)
+        for name in names:
+            n = _norm(name)
+            if n and f" {n} " in heard and len(n) > best_len:
+                best, best_len = entry.id, len(n)
+    return best
 
 
 def _choose_routine(turn: Turn) -> tuple[str | None, str | None]:
@@ -389,9 +395,40 @@ def screening_answer(turn: Turn) -> Reply:
 
 # --------------------------------------------------------------------------- playback
 
+#: Stretches whose rendered pages each process keeps (shipped content: 32 routine items x
+#: 12 preference combinations = 384). See docs/performance.md.
+PAGE_CACHE_SIZE = 1024
+
+
+class _Same:
+    """Hashes and compares by identity, so the page cache can key on one Content object
+    (which holds dicts, so it has no hash of its own). The key keeps the object alive, so its
+    id cannot be reused by another one while it is cached."""
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+
+@functools.lru_cache(maxsize=PAGE_CACHE_SIZE)
+def _rendered(content: _Same, routine_id: str, index: int, prefs: Prefs) -> tuple[Speech, ...]:
+    routine = content.obj.routines[routine_id]
+    return tuple(render_stretch(content.obj, routine.items[index], index + 1,
+                                len(routine.items), prefs))
+
+
 def _pages(turn: Turn, routine, index: int) -> list[Speech]:
-    return render_stretch(turn.content, routine.items[index], index + 1, len(routine.items),
-                          turn.memory.prefs)
+    """The stretch's pages. Rendering depends only on the (frozen) content, the place in the
+    routine and the preferences, so each is rendered once per process and cached; callers
+    get copies, so a cached page can never be changed."""
+    return [page.copy() for page in _rendered(_Same(turn.content), routine.id, index,
+                                              turn.memory.prefs)]
 
 
 def _play(turn: Turn, lead: str | None = None) -> Reply:

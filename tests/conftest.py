@@ -2,7 +2,6 @@
 that checks every spoken response against the platform's SSML rules."""
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -60,14 +59,3 @@ def checked(post):
 @pytest.fixture
 def alexa(app):
     return AlexaClient(checked(flask_poster(app)))
-
-
-def template_regex(template: str) -> re.Pattern:
-    """A regex that matches a content template with any values in its {placeholders}."""
-    parts = re.split(r"\{[a-z_]+\}", template)
-    return re.compile(".+?".join(re.escape(p) for p in parts))
-
-
-@pytest.fixture(scope="session")
-def stretch_re(content):
-    return template_regex(content.texts["voice"]["stretch_intro"])
