@@ -51,6 +51,7 @@ PROMPT_KEYS: dict[str, set[str]] = {
     "menu_question": set(), "menu_reprompt": set(),
     "offer_resume": {"number", "total", "routine"}, "offer_resume_reprompt": {"routine"},
     "list_intro": {"count"}, "list_item": {"routine", "minutes", "description"},
+    "list_question": set(),
     "unknown_routine": {"heard"}, "no_routine_match": set(), "routine_choices": {"choices"},
     "next_prompt": {"next"}, "next_part_prompt": set(),
     "routine_reprompt": {"next"}, "routine_reprompt_part": set(),
@@ -60,7 +61,7 @@ PROMPT_KEYS: dict[str, set[str]] = {
     "paused": set(), "paused_reprompt": set(), "nothing_to_resume": set(),
     "progress": {"number", "total", "name"}, "progress_left": {"left"}, "progress_last": set(),
     "progress_none": set(),
-    "explain": {"name", "purpose"}, "explain_caution": {"caution"}, "explain_none": set(),
+    "explain": {"name", "purpose"}, "explain_caution": set(), "explain_none": set(),
     "pain": set(), "pain_warning": set(), "pain_offer": set(), "pain_offer_reprompt": set(),
     "pain_offer_last": set(), "pain_menu": set(),
     "question_unknown": set(), "question_ask": set(), "question_menu_follow": set(),
@@ -319,6 +320,8 @@ def list_routines(turn: Turn) -> Reply:
     sp = turn.speech(turn.t("list_intro", count=len(routines)))
     for r in routines:
         sp.say(turn.t("list_item", routine=r.name, minutes=r.minutes, description=r.description))
+    if turn.state["state"] == MENU and not turn.state["blocked"]:
+        return _ask(turn, sp, turn.t("list_question"), turn.t("menu_reprompt"))
     return _follow_up(turn, sp)
 
 
@@ -554,8 +557,10 @@ def explain(turn: Turn) -> Reply:
         return _menu(turn, turn.speech(turn.t("explain_none")))
     ex = _routine(turn).items[st["index"]].exercise
     sp = turn.speech(turn.t("explain", name=ex.name, purpose=ex.purpose))
+    if ex.cautions:
+        sp.say(turn.t("explain_caution"))
     for caution in ex.cautions:
-        sp.say(turn.t("explain_caution", caution=caution))
+        sp.say(caution)
     return _follow_up(turn, sp)
 
 
