@@ -484,3 +484,18 @@ def test_the_property_search_did_reach_stretches(request):
         app, content = request.getfixturevalue("app"), request.getfixturevalue("content")
         test_no_stretch_unless_the_latest_screening_answer_was_no(app, content)
     assert sum(1 for n in PROPERTY_STRETCHES if n) >= 5
+
+
+def test_logs_never_hold_what_the_user_said_or_answered(alexa, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG)
+    alexa.user_id = "amzn1.ask.account.PRIVATE-USER-ID"
+    alexa.launch()
+    alexa.intent("QuestionIntent", topic=("my private words about my spine", None))
+    alexa.intent("StartRoutineIntent", routine=("my other private words", None))
+    alexa.intent("StartRoutineIntent", routine="lower_back")
+    alexa.intent(YES)
+    alexa.intent(NO)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "private words" not in logged and "PRIVATE-USER-ID" not in logged
+    assert "AMAZON.YesIntent" not in logged and "AMAZON.NoIntent" not in logged
