@@ -5,6 +5,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -15,19 +16,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SESSION_SECRET = "shared-secret-for-test-servers-0123456789"
 
 
-def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 20) -> None:
+def output(proc: subprocess.Popen) -> str:
+    """What the server printed so far."""
+    return Path(proc.log_path).read_text(errors="replace")
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            raise AssertionError(f"server exited with {proc.returncode}: {out}")
+            raise AssertionError(f"server exited with {proc.returncode}: {output(proc)}")
         try:
             with urllib.request.urlopen(base + "/health", timeout=1) as r:
                 if r.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    raise AssertionError("server did not become healthy")
+    raise AssertionError(f"server did not answer GET /health: {output(proc)}")
 
 
 def server_env(**extra: str) -> dict:
@@ -39,8 +44,9 @@ def server_env(**extra: str) -> dict:
 
 @contextlib.contextmanager
 def running(command: list[str], env: dict, port: int):
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    log = tempfile.NamedTemporaryFile("w", prefix="server-", suffix=".log", delete=False)
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log.name
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, proc)
@@ -52,6 +58,7 @@ def running(command: list[str], env: dict, port: int):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 def local_server(database_url: str, port: int | None = None, **extra: str):

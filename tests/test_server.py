@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.client import AlexaClient, http_poster
-from tests.server import ROOT, free_port, gunicorn_server, local_server, server_env
+from tests.server import ROOT, free_port, gunicorn_server, local_server, output, server_env
 
 
 def test_local_server_answers_a_launch_and_keeps_serving_after_bad_requests(tmp_path):
@@ -27,7 +27,7 @@ def test_local_server_answers_a_launch_and_keeps_serving_after_bad_requests(tmp_
         assert r.status == 200 and "safety question" in r.text
         r = alexa.intent("AMAZON.NoIntent")
         assert "Stretch 1 of" in r.text
-    out = proc.stdout.read()
+    out = output(proc)
     assert "signature checks: OFF (it listens on loopback only)" in out
     assert "http://127.0.0.1:" in out and "/alexa" in out
     assert "Traceback" not in out

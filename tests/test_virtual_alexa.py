@@ -8,19 +8,17 @@ virtual-alexa is pinned in package-lock.json and installed by `npm ci` (the Make
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from skill import constants as C
+from tests.server import local_server, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 VA_DIR = ROOT / "tests" / "va"
@@ -38,58 +36,15 @@ def _require_node() -> str:
     return node
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     node = _require_node()
     tmp = tmp_path_factory.mktemp("va")
-    port = _free_port()
-    env = dict(os.environ)
-    env.update({
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{tmp / 'va.db'}",
-        "DATA_DIR": str(tmp),
-        "LOG_LEVEL": "WARNING",
-        "PYTHON": sys.executable,
-        "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1",   # virtual-alexa pulls in aws-sdk v2
-    })
-    env.pop("ALEXA_SKILL_ID", None)
-    env.pop("ALEXA_VERIFY_SIGNATURES", None)
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "skill", "run"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail("the server exited early:\n" + (tmp / "server.log").read_text())
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer GET /health within 30 s:\n"
-                            + (tmp / "server.log").read_text())
-            time.sleep(0.1)
-        yield {"url": base + "/alexa", "node": node, "env": env, "tmp": tmp,
-               "log": tmp / "server.log"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    extra = {"DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING", "PYTHON": sys.executable,
+             "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}  # virtual-alexa pulls in aws-sdk v2
+    with local_server(f"sqlite:///{tmp / 'va.db'}", **extra) as (base, proc):
+        yield {"url": base + "/alexa", "node": node, "env": server_env(**extra), "tmp": tmp,
+               "log": Path(proc.log_path)}
 
 
 def _node(server, script: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
