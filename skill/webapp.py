@@ -11,7 +11,6 @@ import logging
 import time
 import uuid
 
-from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -19,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from .config import Config
 from .content import load_content
 from .handlers import build_skill_builder
+from .serialize import envelope_serializer
 from .verifier import AlexaVerifier, VerificationError
 
 log = logging.getLogger("skill.web")
@@ -70,7 +70,7 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
         verifier = AlexaVerifier(fetch_timeout=config.cert_fetch_timeout)
     skill = build_skill_builder(content, secret=config.session_secret, store=store,
                                 skill_id=config.skill_id).create()
-    serializer = DefaultSerializer()
+    serializer = envelope_serializer()   # ask-sdk's, with its bookkeeping cached
 
     app = Flask("skill")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
