@@ -54,7 +54,10 @@ _SPACE = re.compile(r"\s+")
 
 def escape(text: str) -> str:
     """XML-escape text for SSML: & < > " ' become entities; control characters go."""
-    return _NOT_XML.sub("", text).translate(_ESCAPES)
+    # Chained replace() gives exactly what translate(_ESCAPES) gives ("&" first), at a
+    # third of the cost; it runs for every sentence of every response (docs/performance.md).
+    return (_NOT_XML.sub("", text).replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&quot;").replace("'", "&apos;"))
 
 
 def count_words(text: str) -> int:
