@@ -1,0 +1,54 @@
+"""The benchmark's baseline: a bare Flask app with the skill's endpoint shape and no skill.
+
+`POST /alexa` parses the JSON body (as the skill does) and answers a fixed, skill-sized JSON
+response; `GET /health` as the skill. scripts/bench.py runs it under the same gunicorn
+configuration as the skill:
+
+    gunicorn -c gunicorn.conf.py --pythonpath scripts 'bench_baseline:create_app()'
+
+so the ratio skill/baseline measures what the skill adds on top of Flask + gunicorn.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Flask, Response, jsonify, request
+
+# Shaped like one of the skill's answers (speech + reprompt, session kept open).
+_SPEECH = ("<speak><prosody rate=\"90%\"><s>Stretch 3 of 6: double knee to chest stretch.</s>"
+           "<s>Lie on your back.</s><break time=\"2s\"/><s>Bend both knees.</s>"
+           "<break time=\"2s\"/><s>Hold for 30 seconds.</s><break time=\"10s\"/>"
+           "<s>20 seconds left.</s><break time=\"10s\"/><s>Release.</s><break time=\"3s\"/>"
+           "<s>Say next when you are ready.</s></prosody></speak>")
+FIXED = json.dumps({
+    "version": "1.0",
+    "sessionAttributes": {"bsc": {"state": "routine", "routine": "lower_back", "index": 2,
+                                  "part": 0, "pending": None, "cleared": True,
+                                  "blocked": False, "unclear": 0, "back": None},
+                          "sig": "0" * 64},
+    "userAgent": "ask-python/1.19.0 Python/3.11",
+    "response": {"outputSpeech": {"type": "SSML", "ssml": _SPEECH},
+                 "reprompt": {"outputSpeech": {"type": "SSML",
+                                               "ssml": "<speak><s>Say next.</s></speak>"}},
+                 "shouldEndSession": False},
+})
+
+
+def create_app() -> Flask:
+    app = Flask("baseline")
+
+    @app.get("/health")
+    def health():
+        return jsonify(status="ok")
+
+    @app.post("/alexa")
+    def alexa():
+        try:
+            envelope = json.loads(request.get_data(cache=False).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return jsonify(error="request body is not JSON"), 400
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict):
+            return jsonify(error="not an Alexa request envelope"), 400
+        return Response(FIXED, status=200, mimetype="application/json")
+
+    return app
