@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import yaml
@@ -94,6 +93,7 @@ class Server:
         started = time.perf_counter()
         self.proc = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", *extra_args, app],
                                      cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc.log_path = str(self.log_path)       # read by tests.server.wait_healthy
         try:
             wait_healthy(self.base, self.proc, timeout=120)
         except BaseException:
@@ -173,7 +173,8 @@ def check_bodies(base: str, bodies: list[tuple[str, bytes]], skill: bool) -> Non
 
 def run_wrk(base: str, bodies_file: Path, duration: float, connections: int,
             threads: int) -> dict:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s",
+    duration = max(1, round(duration))           # wrk takes whole seconds
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
            "-s", str(LUA), base + "/alexa", "--", str(bodies_file)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     line = next((ln for ln in p.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
@@ -300,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--duration", type=float, default=10.0,
                     help="seconds of wrk per server in the main section, split into --rounds")
-    ap.add_argument("--rounds", type=int, default=2,
+    ap.add_argument("--rounds", type=int, default=5,
                     help="alternate skill/baseline this many times (noise hits both alike)")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of wrk before measuring")
     ap.add_argument("--connections", type=int, default=32)
