@@ -306,11 +306,8 @@ def launch(turn: Turn) -> Reply:
         mem.data["disclaimer_heard"] = True
     resume = _resume_point(turn)
     if resume:
-        r = turn.content.routines[resume["routine"]]
         turn.state.update(state=OFFER_RESUME, pending=resume)
-        return _ask(turn, sp, turn.t("offer_resume", number=resume["index"] + 1,
-                                     total=len(r.items), routine=r.name),
-                    turn.t("offer_resume_reprompt", routine=r.name))
+        return _offer_resume(turn, sp)
     sp.say(turn.t("what_i_do"))
     return _menu(turn, sp)
 
@@ -510,18 +507,20 @@ def repeat(turn: Turn) -> Reply:
     if st == ROUTINE:
         return _play(turn)
     if st == OFFER_RESUME:
-        return launch_offer_again(turn)
+        return _offer_resume(turn, turn.speech())
     if st == CONFIRM_DELETE:
         return _ask(turn, turn.speech(), turn.t("delete_confirm"), turn.t("delete_confirm"))
     return _follow_up(turn, turn.speech())
 
 
-def launch_offer_again(turn: Turn) -> Reply:
+def _offer_resume(turn: Turn, sp: Speech, full: bool = True) -> Reply:
+    """Ask whether to pick up the pending routine where the user stopped."""
     p = turn.state["pending"]
     r = turn.content.routines[p["routine"]]
-    return _ask(turn, turn.speech(), turn.t("offer_resume", number=p["index"] + 1,
-                                            total=len(r.items), routine=r.name),
-                turn.t("offer_resume_reprompt", routine=r.name))
+    again = turn.t("offer_resume_reprompt", routine=r.name)
+    offer = (turn.t("offer_resume", number=p["index"] + 1, total=len(r.items), routine=r.name)
+             if full else again)
+    return _ask(turn, sp, offer, again)
 
 
 def start_over(turn: Turn) -> Reply:
@@ -599,10 +598,7 @@ def _follow_up(turn: Turn, sp: Speech) -> Reply:
         return _ask(turn, sp, turn.t("pain_offer_last" if last else "pain_offer"),
                     turn.t("pain_offer_reprompt"))
     if st == OFFER_RESUME:
-        p = turn.state["pending"]
-        name = turn.content.routines[p["routine"]].name
-        return _ask(turn, sp, turn.t("offer_resume_reprompt", routine=name),
-                    turn.t("offer_resume_reprompt", routine=name))
+        return _offer_resume(turn, sp, full=False)
     if st == CONFIRM_DELETE:
         return _ask(turn, sp, turn.t("delete_confirm"), turn.t("delete_confirm"))
     return _menu(turn, sp)

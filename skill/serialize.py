@@ -127,6 +127,16 @@ class EnvelopeSerializer(DefaultSerializer):
             raise SerializationException(str(e))
 
 
+def deserialize_parsed(serializer: DefaultSerializer, obj: Any, obj_type: Any) -> Any:
+    """`serializer.deserialize` for JSON the caller has already parsed: the SDK's public method
+    takes a string and would parse the same body a second time."""
+    inner = getattr(serializer, _SDK + "deserialize", None)
+    if callable(inner):
+        return inner(obj, obj_type)
+    import json
+    return serializer.deserialize(json.dumps(obj), obj_type)
+
+
 def envelope_serializer() -> DefaultSerializer:
     """EnvelopeSerializer, or the SDK's own if its internals are not what this relies on."""
     if all(callable(getattr(DefaultSerializer, _SDK + name, None)) for name in _NEEDED):

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from .config import Config
 from .content import load_content
 from .handlers import build_skill_builder
-from .serialize import envelope_serializer
+from .serialize import deserialize_parsed, envelope_serializer
 from .verifier import AlexaVerifier, VerificationError
 
 log = logging.getLogger("skill.web")
@@ -106,8 +106,7 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
         if config.skill_id and _envelope_skill_id(envelope) != config.skill_id:
             raise BadRequest("request is for another skill")
         try:
-            request_envelope = serializer.deserialize(payload=body.decode("utf-8"),
-                                                      obj_type=RequestEnvelope)
+            request_envelope = deserialize_parsed(serializer, envelope, RequestEnvelope)
         except Exception:
             raise BadRequest("not an Alexa request envelope") from None
         if request_envelope.request is None:
