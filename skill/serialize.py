@@ -1,32 +1,121 @@
 """ask-sdk's DefaultSerializer with its per-request bookkeeping done once (docs/performance.md).
 
-Turning a request's JSON into ask_sdk_model objects was a third of the endpoint's time. For
-every nested object the SDK re-parses the type string ("list[...]", "dict(str, ...)"),
-imports and looks up the class by name, rebuilds the class's attribute map and scans it
-linearly for unknown keys. `EnvelopeSerializer` keeps the SDK's algorithm and its results --
-the same classes, the same attributes (unknown keys included), the same discriminators, the
-same primitives and dates (still parsed by the SDK's own method, i.e. dateutil), the same
-SerializationException on bad input -- but resolves each type string and class plan once per
-process. Anything that is not a JSON object where a model is expected goes to the SDK's own
-code unchanged. If a future ask-sdk-core lacks the private methods this relies on, the
-plain DefaultSerializer is used instead.
+Turning a request's JSON into ask_sdk_model objects, and the response back into JSON, was the
+largest part of the endpoint's own time. For every nested object the SDK re-parses the type
+string ("list[...]", "dict(str, ...)"), imports and looks up the class by name, rebuilds the
+class's attribute map, scans it linearly for unknown keys, calls the model's ``__init__`` with
+every argument defaulted, and parses the request timestamp with dateutil's general parser.
+
+`EnvelopeSerializer` gives the same results -- the same classes, the same attributes (unknown
+keys included, set last as the SDK does), the same discriminators, primitives and dates, the
+same SerializationException on bad input, the same JSON out -- but works out each type
+string and class once per process:
+
+- a model is built from a copy of what its ``__init__`` leaves in a fresh instance (checked
+  to be plain immutable values when the plan is made; otherwise the constructor is called);
+- a value that already has the field's primitive type is used as it is (the SDK's
+  ``str(value)`` returns the same object); anything else goes through the SDK's own method;
+- Alexa's timestamps (``2019-03-21T17:38:56Z``, optionally with up to six fractional digits)
+  become the datetime dateutil would give (its zone for "Z", asked of dateutil once: tzutc,
+  or tzlocal on a machine whose local zone is named UTC); any other form goes to dateutil;
+- serializing a model reads its fields from a cached (attribute, JSON key) list.
+
+Anything that is not a JSON object where a model is expected goes to the SDK's own code
+unchanged. If a future ask-sdk-core lacks the private methods this relies on, the plain
+DefaultSerializer is used instead.
 """
 from __future__ import annotations
 
 import re
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.serialize import DefaultSerializer
+from dateutil.tz import UTC, tzlocal
 
 _LIST = re.compile(r"list\[(.*)\]")          # the SDK's own patterns
 _DICT = re.compile(r"dict\(([^,]*), (.*)\)")
+_ALEXA_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z\Z")
 _SDK = "_DefaultSerializer__"
 _NEEDED = ("deserialize", "deserialize_model", "deserialize_primitive", "deserialize_datetime",
            "load_class_from_name", "get_obj_by_discriminator")
+_IMMUTABLE = (type(None), str, int, float, bool, bytes, Enum, datetime, date)
+
+# Field kinds in a model plan.
+_PRIMITIVE, _OTHER = 0, 1
+
+
+_zulu: list = []
+
+
+def _zulu_tz() -> Any:
+    """The tzinfo dateutil gives a "...Z" time on this machine: tzutc(), or tzlocal() where the
+    local zone is called UTC (dateutil's rule). None if it is anything else (then dateutil
+    parses every timestamp). Asked once per process."""
+    if not _zulu:
+        from dateutil.parser import parse
+        winter, summer = (parse(f"2000-{m}-01T00:00:00Z").tzinfo for m in ("01", "07"))
+        same = (type(winter) is type(summer) and type(winter) in (type(UTC), tzlocal)
+                and all(parse(f"2000-{m}-01T00:00:00Z").utcoffset() == timedelta(0)
+                        for m in ("01", "07")))
+        _zulu.append((UTC if type(winter) is type(UTC) else winter) if same else None)
+    return _zulu[0]
+
+
+def parse_alexa_time(text: str) -> datetime | None:
+    """The datetime dateutil gives for Alexa's timestamp form, or None for any other form."""
+    m = _ALEXA_TIME.match(text)
+    tz = _zulu_tz() if m is not None else None
+    if tz is None:
+        return None
+    year, month, day, hour, minute, second, fraction = m.groups()
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                        int(fraction.ljust(6, "0")) if fraction else 0, tzinfo=tz)
+    except ValueError:          # 2019-02-30, 25:00...: dateutil decides (and raises)
+        return None
+
+
+class _Plan:
+    """What deserializing and serializing one model class needs, worked out once."""
+
+    __slots__ = ("cls", "template", "fields", "out", "usable")
+
+    def __init__(self, cls: type, primitives: tuple):
+        types = cls.deserialized_types
+        attribute_map = getattr(cls, "attribute_map", {})
+        attribute_map.update({k: k for k in types.keys() if k not in attribute_map})  # as the SDK
+        self.cls = cls
+        self.fields = {}
+        for name, key in attribute_map.items():
+            ftype = types[name]
+            native = DefaultSerializer.NATIVE_TYPES_MAPPING.get(ftype) if isinstance(ftype, str) else None
+            if native in primitives:
+                self.fields[key] = (name, _PRIMITIVE, native, ftype)
+            else:
+                self.fields[key] = (name, _OTHER, None, ftype)
+        self.out = tuple((name, attribute_map[name]) for name in types)
+        # One JSON key per attribute (always so in ask_sdk_model); otherwise the SDK's code.
+        self.usable = len(set(attribute_map.values())) == len(attribute_map)
+        self.template = None
+        if (cls.__new__ is object.__new__ and cls.__setattr__ is object.__setattr__
+                and not hasattr(cls, "__slots__")):
+            try:
+                fresh = vars(cls())
+            except Exception:     # the SDK would fail the same way, when it gets there
+                fresh = None
+            if fresh is not None and all(isinstance(v, _IMMUTABLE) for v in fresh.values()):
+                self.template = dict(fresh)
+
+    def new(self) -> Any:
+        if self.template is None:
+            return self.cls()
+        model = object.__new__(self.cls)
+        model.__dict__.update(self.template)
+        return model
 
 
 class EnvelopeSerializer(DefaultSerializer):
@@ -35,7 +124,7 @@ class EnvelopeSerializer(DefaultSerializer):
     def __init__(self) -> None:
         self._kinds: dict[str, tuple[str, Any]] = {}
         self._classes: dict[str, Any] = {}
-        self._plans: dict[type, tuple[tuple[tuple[str, str, Any], ...], frozenset]] = {}
+        self._plans: dict[type, _Plan] = {}
         self._lock = threading.Lock()
 
     # The SDK calls these through name-mangled attributes; overriding them here is what
@@ -71,6 +160,14 @@ class EnvelopeSerializer(DefaultSerializer):
             self._kinds[obj_type] = kind
         return kind
 
+    def _plan(self, cls: type) -> _Plan:
+        plan = self._plans.get(cls)
+        if plan is None:
+            plan = _Plan(cls, self.PRIMITIVE_TYPES)
+            with self._lock:
+                self._plans[cls] = plan
+        return plan
+
     def _DefaultSerializer__deserialize(self, payload: Any, obj_type: Any) -> Any:
         if payload is None:
             return None
@@ -96,6 +193,12 @@ class EnvelopeSerializer(DefaultSerializer):
             return self._DefaultSerializer__deserialize_datetime(payload, obj_type)
         return self._DefaultSerializer__deserialize_model(payload, obj_type)
 
+    def _DefaultSerializer__deserialize_datetime(self, payload: Any, obj_type: Any) -> Any:
+        parsed = parse_alexa_time(payload) if type(payload) is str else None
+        if parsed is None:
+            return DefaultSerializer._DefaultSerializer__deserialize_datetime(self, payload, obj_type)
+        return parsed.date() if obj_type is date else parsed
+
     def _DefaultSerializer__deserialize_model(self, payload: Any, obj_type: Any) -> Any:
         if not isinstance(payload, dict):
             return DefaultSerializer._DefaultSerializer__deserialize_model(self, payload, obj_type)
@@ -106,25 +209,46 @@ class EnvelopeSerializer(DefaultSerializer):
                 return payload
             if hasattr(obj_type, "get_real_child_model"):
                 obj_type = self._DefaultSerializer__get_obj_by_discriminator(payload, obj_type)
-            plan = self._plans.get(obj_type)
-            if plan is None:
-                types = obj_type.deserialized_types
-                attribute_map = getattr(obj_type, "attribute_map", {})
-                attribute_map.update({k: k for k in types.keys() if k not in attribute_map})
-                plan = (tuple((name, key, types[name]) for name, key in attribute_map.items()),
-                        frozenset(attribute_map.values()))
-                with self._lock:
-                    self._plans[obj_type] = plan
-            fields, known = plan
-            model = obj_type()
-            for name, key, field_type in fields:
-                if key in payload:
-                    setattr(model, name, self._DefaultSerializer__deserialize(payload[key], field_type))
-            for extra in [key for key in payload if key not in known]:
-                setattr(model, extra, payload[extra])
+            plan = self._plans.get(obj_type) or self._plan(obj_type)
+            if not plan.usable:
+                return DefaultSerializer._DefaultSerializer__deserialize_model(self, payload, obj_type)
+            model = plan.new()
+            fields = plan.fields
+            extras = None
+            deserialize = self._DefaultSerializer__deserialize
+            for key, value in payload.items():
+                field = fields.get(key)
+                if field is None:
+                    extras = [key] if extras is None else extras + [key]
+                    continue
+                name, kind, native, ftype = field
+                if value is not None and not (kind == _PRIMITIVE and type(value) is native):
+                    value = deserialize(value, ftype)
+                setattr(model, name, value)
+            for key in extras or ():      # unknown keys last, as the SDK sets them
+                setattr(model, key, payload[key])
             return model
         except Exception as e:
             raise SerializationException(str(e))
+
+    def serialize(self, obj: Any) -> Any:
+        kind = type(obj)
+        if obj is None or kind is str or kind is int or kind is bool or kind is float:
+            return obj
+        if kind is dict:
+            return {key: self.serialize(val) for key, val in obj.items()}
+        if kind is list:
+            return [self.serialize(sub) for sub in obj]
+        if (hasattr(kind, "deserialized_types") and not isinstance(obj, self.PRIMITIVE_TYPES)
+                and not isinstance(obj, (tuple, datetime, date, Enum, dict, list))):
+            plan = self._plans.get(kind) or self._plan(kind)
+            out = {}
+            for name, key in plan.out:
+                value = getattr(obj, name)
+                if value is not None:
+                    out[key] = self.serialize(value)
+            return out
+        return DefaultSerializer.serialize(self, obj)
 
 
 def deserialize_parsed(serializer: DefaultSerializer, obj: Any, obj_type: Any) -> Any:
