@@ -20,6 +20,7 @@ The whole response is wrapped in ``<prosody rate="N%">`` and the duration estima
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -68,10 +69,24 @@ def count_words(text: str) -> int:
 def split_sentences(text: str) -> list[str]:
     """One or more sentences of text -> list of sentences, whitespace normalised. A
     "sentence" with no word in it ("...", "-") is dropped: it would say nothing."""
+    return list(_sentences(text))
+
+
+# Speech is made of a bounded set of texts (the content, with a few numbers and names put
+# in), so splitting and escaping are remembered per text (docs/performance.md). Bounded, so
+# unusual text costs the work again but never memory; the results are immutable.
+@functools.lru_cache(maxsize=8192)
+def _sentences(text: str) -> tuple[str, ...]:
     text = _SPACE.sub(" ", _NOT_XML.sub("", text)).strip()
     if not text:
-        return []
-    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if _WORD.search(s)]
+        return ()
+    return tuple(s for s in (p.strip() for p in _SENTENCE_END.split(text)) if _WORD.search(s))
+
+
+@functools.lru_cache(maxsize=16384)
+def _fragment(part: str | int) -> str:
+    """One part of a Speech as SSML: a break (int, milliseconds) or an escaped <s>."""
+    return _break_tag(part) if type(part) is int else f"<s>{escape(part)}</s>"
 
 
 def _break_ms(seconds: float) -> int:
@@ -112,7 +127,7 @@ class Speech:
             return self
         if not isinstance(text, str):
             raise TypeError(f"say() takes text, got {type(text).__name__}")
-        self._parts.extend(split_sentences(text))
+        self._parts.extend(_sentences(text))
         return self
 
     def pause(self, seconds: float) -> "Speech":
@@ -157,9 +172,7 @@ class Speech:
         """The whole response: <speak><prosody rate="N%">...</prosody></speak>."""
         if not self._parts:
             return "<speak></speak>"
-        body = "".join(
-            _break_tag(p) if isinstance(p, int) else f"<s>{escape(p)}</s>" for p in self._parts
-        )
+        body = "".join(map(_fragment, self._parts))
         return f'<speak><prosody rate="{RATES[self.pace]}%">{body}</prosody></speak>'
 
     def plain(self) -> str:
