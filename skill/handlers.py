@@ -11,7 +11,6 @@
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import logging
@@ -85,11 +84,15 @@ class LoadTurn(AbstractRequestInterceptor):
         else:
             state = conv.unseal(am.session_attributes, session.session_id, self.secret, self.content)
         memory = conv.Memory()
+        snapshot = "{}"
         if _user_id(env) and not is_request_type("SessionEndedRequest")(handler_input):
             try:
-                memory.data = copy.deepcopy(am.persistent_attributes or {})
-                if not isinstance(memory.data, dict):
-                    memory.data = {}
+                stored = am.persistent_attributes
+                if isinstance(stored, dict) and stored:
+                    # What was stored, as canonical JSON (to see later whether it changed),
+                    # and a private copy of it for the conversation to change.
+                    snapshot = json.dumps(stored, sort_keys=True, default=str)
+                    memory.data = json.loads(snapshot)
             except Exception as e:   # the database is down or slow: coach on without memory
                 log.warning("request %s: user memory unavailable (%s)", _request_id(handler_input),
                             type(e).__name__)
@@ -97,7 +100,7 @@ class LoadTurn(AbstractRequestInterceptor):
         ts = getattr(env.request, "timestamp", None)
         today = ts.date() if isinstance(ts, dt.datetime) else dt.datetime.now(dt.timezone.utc).date()
         turn = conv.Turn(self.content, state, memory, today)
-        am.request_attributes["memory_snapshot"] = json.dumps(memory.data, sort_keys=True, default=str)
+        am.request_attributes["memory_snapshot"] = snapshot
         if is_request_type("IntentRequest")(handler_input):
             turn.intent = env.request.intent.name
             turn.slots = _slots(env.request)
@@ -160,8 +163,8 @@ class IntentHandler(AbstractRequestHandler):
         self.intent, self.action = intent, action
 
     def can_handle(self, handler_input):
-        return (is_request_type("IntentRequest")(handler_input)
-                and turn_of(handler_input).intent == self.intent)
+        # Turn.intent is set for IntentRequests only.
+        return turn_of(handler_input).intent == self.intent
 
     def handle(self, handler_input):
         return _respond(handler_input, self.action(turn_of(handler_input)))
