@@ -22,9 +22,10 @@ _SPEECH = ("<speak><prosody rate=\"90%\"><s>Stretch 3 of 6: double knee to chest
            "<s>Say next when you are ready.</s></prosody></speak>")
 FIXED = json.dumps({
     "version": "1.0",
-    "sessionAttributes": {"bsc": {"state": "routine", "routine": "lower_back", "index": 2,
-                                  "part": 0, "pending": None, "cleared": True,
-                                  "blocked": False, "unclear": 0, "back": None},
+    "sessionAttributes": {"bsc": json.dumps({"back": None, "blocked": False, "cleared": True,
+                                             "index": 2, "part": 0, "pending": None,
+                                             "routine": "lower_back", "state": "routine",
+                                             "unclear": 0}, separators=(",", ":")),
                           "sig": "0" * 64},
     "userAgent": "ask-python/1.19.0 Python/3.11",
     "response": {"outputSpeech": {"type": "SSML", "ssml": _SPEECH},

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import hmac
 import json
 import logging
@@ -44,6 +43,7 @@ PENDING_STATES = (OFFER_RESUME, SCREENING, FOLLOWUP)
 HISTORY_LIMIT = 200
 SESSION_KEY = "bsc"
 SIG_KEY = "sig"
+MAX_STATE_CHARS = 2000        # a sealed state is about 150; anything far bigger is not ours
 
 # The text keys this module speaks, with the placeholders each may use. Checked at start-up.
 PROMPT_KEYS: dict[str, set[str]] = {
@@ -136,26 +136,31 @@ def validate_state(raw: Any, content: Content) -> dict | None:
     return dict(s)
 
 
-def _mac(secret: bytes, session_id: str, state: dict) -> str:
-    blob = session_id + "\n" + json.dumps(state, sort_keys=True, separators=(",", ":"))
-    return hmac.new(secret, blob.encode(), hashlib.sha256).hexdigest()
+def _mac(secret: bytes, session_id: str, text: str) -> str:
+    return hmac.digest(secret, (session_id + "\n" + text).encode(), "sha256").hex()
 
 
 def seal(state: dict, session_id: str, secret: bytes) -> dict:
-    """Session attributes for the response: the state plus its HMAC."""
-    return {SESSION_KEY: state, SIG_KEY: _mac(secret, session_id, state)}
+    """Session attributes for the response: the state as compact JSON text plus its HMAC.
+    Text, not a nested object: the MAC covers the exact characters (no re-encoding to check
+    it), and Alexa and ask-sdk copy a string for free."""
+    text = json.dumps(state, sort_keys=True, separators=(",", ":"))
+    return {SESSION_KEY: text, SIG_KEY: _mac(secret, session_id, text)}
 
 
 def unseal(attributes: Any, session_id: str, secret: bytes, content: Content) -> dict:
     """The state from request session attributes; anything doubtful is a fresh start."""
     if not isinstance(attributes, dict) or SESSION_KEY not in attributes:
         return fresh_state()
-    state, sig = attributes.get(SESSION_KEY), attributes.get(SIG_KEY)
-    try:
-        good = isinstance(sig, str) and hmac.compare_digest(sig, _mac(secret, session_id, state))
-    except (TypeError, ValueError):
-        good = False
-    valid = validate_state(state, content) if good else None
+    text, sig = attributes.get(SESSION_KEY), attributes.get(SIG_KEY)
+    valid = None
+    if (isinstance(text, str) and isinstance(sig, str) and len(text) <= MAX_STATE_CHARS
+            and hmac.compare_digest(sig.encode("utf-8", "replace"),
+                                    _mac(secret, session_id, text).encode())):
+        try:
+            valid = validate_state(json.loads(text), content)
+        except (ValueError, RecursionError):
+            valid = None
     if valid is None:
         log.warning("session state rejected (tampered, stale or malformed): fresh start")
         return fresh_state()

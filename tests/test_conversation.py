@@ -2,6 +2,7 @@
 say, whether the session stays open, what is stored. SPEC §2–§4."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -357,9 +358,10 @@ def test_help_and_fallback_depend_on_where_you_are(alexa, content):
 # ---------------------------------------------------------------- tampering
 
 def _tamper(alexa, **changes):
-    state = dict(alexa.attributes["bsc"])
+    state = json.loads(alexa.attributes["bsc"])
     state.update(changes)
-    alexa.attributes = {**alexa.attributes, "bsc": state}
+    alexa.attributes = {**alexa.attributes, "bsc": json.dumps(state, sort_keys=True,
+                                                              separators=(",", ":"))}
 
 
 @pytest.mark.parametrize("changes", [
@@ -388,6 +390,47 @@ def test_sealed_state_from_another_session_is_refused(alexa, content):
     alexa.last.body["response"]["shouldEndSession"] = False
     r = alexa.intent(NEXT)
     assert stretch_number(r.text) is None
+
+
+def test_sealed_state_travels_as_json_text_with_its_mac(alexa):
+    alexa.launch()
+    alexa.intent("StartRoutineIntent", routine="lower_back")
+    attrs = alexa.attributes
+    assert set(attrs) == {"bsc", "sig"} and isinstance(attrs["bsc"], str)
+    assert json.loads(attrs["bsc"])["state"] == "screening"
+    assert re.fullmatch(r"[0-9a-f]{64}", attrs["sig"])
+
+
+def _unseal_cases():
+    from skill import conversation as conv
+    secret, sid = b"k" * 32, "amzn1.echo-api.session.S"
+    good = conv.seal(dict(conv.fresh_state(), state="menu"), sid, secret)
+
+    def signed(text):
+        return {"bsc": text, "sig": conv._mac(secret, sid, text)}
+    return secret, sid, good, [
+        ("other session", good, "amzn1.echo-api.session.OTHER"),
+        ("wrong key", conv.seal(conv.fresh_state(), sid, b"x" * 32), sid),
+        ("state as an object", {"bsc": json.loads(good["bsc"]), "sig": good["sig"]}, sid),
+        ("sig not text", {"bsc": good["bsc"], "sig": 7}, sid),
+        ("sig not ascii", {"bsc": good["bsc"], "sig": "\u00e9" * 64}, sid),
+        ("text changed", {"bsc": good["bsc"].replace("menu", "routine"), "sig": good["sig"]}, sid),
+        ("signed but not JSON", signed("{not json"), sid),
+        ("signed but not a state", signed('{"state": "routine"}'), sid),
+        ("signed but past the gate without screening", signed(json.dumps(
+            dict(conv.fresh_state(), state="routine", routine="lower_back", cleared=False))), sid),
+        ("too long", signed(" " * 5000 + good["bsc"]), sid),
+        ("not a dict", ["bsc"], sid),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_unseal_cases()[3])))
+def test_unseal_refuses_anything_doubtful(content, case):
+    from skill import conversation as conv
+    secret, sid, good, cases = _unseal_cases()
+    assert conv.unseal(good, sid, secret, content)["state"] == "menu"
+    name, attributes, session_id = cases[case]
+    assert conv.unseal(attributes, session_id, secret, content) == conv.fresh_state(), name
 
 
 # ---------------------------------------------------------------- the gate, property-based
