@@ -30,7 +30,7 @@ import re
 import threading
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, Callable
 
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.serialize import DefaultSerializer
@@ -44,6 +44,7 @@ _NEEDED = ("deserialize", "deserialize_model", "deserialize_primitive", "deseria
            "load_class_from_name", "get_obj_by_discriminator")
 _IMMUTABLE = (type(None), str, int, float, bool, bytes, Enum, datetime, date)
 
+_MISSING = object()
 # Field kinds in a model plan.
 _PRIMITIVE, _OTHER = 0, 1
 
@@ -125,6 +126,8 @@ class EnvelopeSerializer(DefaultSerializer):
         self._kinds: dict[str, tuple[str, Any]] = {}
         self._classes: dict[str, Any] = {}
         self._plans: dict[type, _Plan] = {}
+        self._convs: dict[str, Callable[[Any], Any]] = {}
+        self._builders: dict[type, Callable[[dict], Any]] = {}
         self._lock = threading.Lock()
 
     # The SDK calls these through name-mangled attributes; overriding them here is what
@@ -168,6 +171,91 @@ class EnvelopeSerializer(DefaultSerializer):
                 self._plans[cls] = plan
         return plan
 
+    # ----- converters: one function per type string, made once
+    def _converter(self, obj_type: str) -> Callable[[Any], Any]:
+        """payload (not None) -> value, for a type string, exactly as the SDK converts it."""
+        conv = self._convs.get(obj_type)
+        if conv is None:
+            conv = self._make_converter(obj_type)
+            with self._lock:
+                self._convs[obj_type] = conv
+        return conv
+
+    def _make_converter(self, obj_type: str) -> Callable[[Any], Any]:
+        generic = self._DefaultSerializer__deserialize
+        tag, arg = self._kind(obj_type)
+        if tag != "type":                         # containers: the SDK's own rules, cached
+            return lambda payload: generic(payload, obj_type)
+        cls = arg
+        if cls in self.PRIMITIVE_TYPES:
+            primitive = self._DefaultSerializer__deserialize_primitive
+            return lambda payload: payload if type(payload) is cls else primitive(payload, cls)
+        if cls == object:
+            return lambda payload: payload
+        if cls == date or cls == datetime:
+            moment = self._DefaultSerializer__deserialize_datetime
+            return lambda payload: moment(payload, cls)
+        model = self._DefaultSerializer__deserialize_model
+        if (isinstance(cls, type) and not issubclass(cls, Enum) and hasattr(cls, "deserialized_types")
+                and not hasattr(cls, "get_real_child_model")):
+            builders = self._builders
+            build = self._builder
+            return lambda payload: ((builders.get(cls) or build(cls))(payload)
+                                    if type(payload) is dict else model(payload, cls))
+        return lambda payload: model(payload, cls)
+
+    def _builder(self, cls: type) -> Callable[[dict], Any]:
+        """dict -> model for one class: generated code that does what the SDK's loop does."""
+        build = self._builders.get(cls)
+        if build is None:
+            build = self._compile(cls)
+            with self._lock:
+                self._builders[cls] = build
+        return build
+
+    def _compile(self, cls: type) -> Callable[[dict], Any]:
+        plan = self._plan(cls)
+        if plan.template is None or not plan.usable:
+            sdk = DefaultSerializer._DefaultSerializer__deserialize_model
+            return lambda payload: sdk(self, payload, cls)
+        generic = self._DefaultSerializer__deserialize
+        ns: dict[str, Any] = {
+            "_new": object.__new__, "_cls": cls, "_template": plan.template, "_M": _MISSING,
+            "_known": frozenset(plan.fields), "_setattr": setattr, "_Error": SerializationException,
+            "_primitive": self._DefaultSerializer__deserialize_primitive}
+        lines = ["def build(payload):",
+                 "    try:",
+                 "        model = _new(_cls)",
+                 "        d = model.__dict__",
+                 "        d.update(_template)",
+                 "        n = 0"]
+        for i, (key, (name, kind, native, ftype)) in enumerate(plan.fields.items()):
+            ns[f"k{i}"] = key
+            lines += [f"        v = payload.get(k{i}, _M)",
+                      "        if v is not _M:",
+                      "            n += 1"]
+            if kind == _PRIMITIVE:
+                ns[f"p{i}"] = native
+                lines.append(f"            if v is not None and type(v) is not p{i}: v = _primitive(v, p{i})")
+            else:
+                try:
+                    ns[f"c{i}"] = self._converter(ftype)
+                except Exception:      # a type this SDK cannot load: fail when it is used
+                    ns[f"c{i}"] = (lambda t: lambda payload: generic(payload, t))(ftype)
+                lines.append(f"            if v is not None: v = c{i}(v)")
+            lines.append(f"            d[{name!r}] = v")
+        lines += ["        if n != len(payload):       # unknown keys, set last as the SDK does",
+                  "            for key in [k for k in payload if k not in _known]:",
+                  "                _setattr(model, key, payload[key])",
+                  "        return model",
+                  "    except _Error:",
+                  "        raise",
+                  "    except Exception as e:",
+                  "        raise _Error(str(e))"]
+        exec(compile("\n".join(lines), f"<deserialize {cls.__name__}>", "exec"), ns)
+        return ns["build"]
+
+    # ----- the SDK's entry points, now using the converters
     def _DefaultSerializer__deserialize(self, payload: Any, obj_type: Any) -> Any:
         if payload is None:
             return None
@@ -209,27 +297,10 @@ class EnvelopeSerializer(DefaultSerializer):
                 return payload
             if hasattr(obj_type, "get_real_child_model"):
                 obj_type = self._DefaultSerializer__get_obj_by_discriminator(payload, obj_type)
-            plan = self._plans.get(obj_type) or self._plan(obj_type)
-            if not plan.usable:
-                return DefaultSerializer._DefaultSerializer__deserialize_model(self, payload, obj_type)
-            model = plan.new()
-            fields = plan.fields
-            extras = None
-            deserialize = self._DefaultSerializer__deserialize
-            for key, value in payload.items():
-                field = fields.get(key)
-                if field is None:
-                    extras = [key] if extras is None else extras + [key]
-                    continue
-                name, kind, native, ftype = field
-                if value is not None and not (kind == _PRIMITIVE and type(value) is native):
-                    value = deserialize(value, ftype)
-                setattr(model, name, value)
-            for key in extras or ():      # unknown keys last, as the SDK sets them
-                setattr(model, key, payload[key])
-            return model
+            build = self._builders.get(obj_type) or self._builder(obj_type)
         except Exception as e:
             raise SerializationException(str(e))
+        return build(payload)
 
     def serialize(self, obj: Any) -> Any:
         kind = type(obj)
