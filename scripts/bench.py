@@ -13,8 +13,10 @@ What it does, all on loopback, in about two minutes:
    returned, bound to that session id), two "next" in the middle of a routine, and a
    question (why_backs_crack), for many users. wrk replays them in rotation
    (scripts/bench_alexa.lua).
-3. Starts scripts/bench_baseline.py under the same gunicorn settings, drives it the same way.
-4. Prints requests/s, p50/p99 latency, errors, the ratios, start-up time (fresh subprocess,
+3. Starts scripts/bench_baseline.py (bare Flask) and scripts/bench_floor.py (ask-sdk-core and
+   SQLite with a fixed answer: the most the skill could reach) under the same gunicorn
+   settings, and drives all three the same way, alternating rounds.
+4. Prints requests/s, p50/p99 latency, server CPU per request, errors, the ratios, start-up time (fresh subprocess,
    median), peak RSS per worker, and a content-scaling run (content x1, x10, x100).
 5. Reports PASS/MISS against the targets in docs/performance.md (never fails on a miss).
 
@@ -126,6 +128,18 @@ class Server:
         self._log.close()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (from /proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def status_kib(pid: int, key: str) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -172,8 +186,10 @@ def check_bodies(base: str, bodies: list[tuple[str, bytes]], skill: bool) -> Non
 
 
 def run_wrk(base: str, bodies_file: Path, duration: float, connections: int,
-            threads: int) -> dict:
+            threads: int, server: "Server | None" = None) -> dict:
     duration = max(1, round(duration))           # wrk takes whole seconds
+    pids = [server.proc.pid, *server.workers()] if server is not None else []
+    cpu_before = cpu_seconds(pids)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
            "-s", str(LUA), base + "/alexa", "--", str(bodies_file)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
@@ -181,6 +197,7 @@ def run_wrk(base: str, bodies_file: Path, duration: float, connections: int,
     if p.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({p.returncode}): {p.stdout[-1500:]}{p.stderr[-1500:]}")
     r = json.loads(line[len("BENCH_JSON "):])
+    r["server_cpu_s"] = cpu_seconds(pids) - cpu_before
     seconds = r["duration_us"] / 1e6
     r["rps"] = r["requests"] / seconds
     r["errors"] = r["non2xx"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
@@ -194,12 +211,13 @@ def combine(runs: list[dict]) -> dict:
     seconds = sum(r["duration_us"] for r in runs) / 1e6
     out = {k: sum(r[k] for r in runs) for k in ("requests", "duration_us", "non2xx", "connect",
                                                 "read", "write", "timeout", "status_errors",
-                                                "errors")}
+                                                "errors", "server_cpu_s")}
     out.update(rps=total / seconds,
                p50_us=sum(r["p50_us"] * r["requests"] for r in runs) / total,
                mean_us=sum(r["mean_us"] * r["requests"] for r in runs) / total,
                p90_us=max(r["p90_us"] for r in runs), p99_us=max(r["p99_us"] for r in runs),
-               max_us=max(r["max_us"] for r in runs), rounds=runs)
+               max_us=max(r["max_us"] for r in runs), rounds=runs,
+               cpu_us_per_request=out["server_cpu_s"] / total * 1e6)
     return out
 
 
@@ -339,16 +357,24 @@ def main(argv: list[str] | None = None) -> int:
                       extra_args=("--pythonpath", str(ROOT / "scripts")))
         stack.callback(base.stop)
         check_bodies(base.base, bodies, skill=False)
-        for server in (skill, base):
+        log("starting the ask-sdk + SQLite floor under gunicorn")
+        floor = Server("floor", "bench_floor:create_app()", server_env(tmp, "floor"), tmp,
+                       extra_args=("--pythonpath", str(ROOT / "scripts")))
+        stack.callback(floor.stop)
+        check_bodies(floor.base, bodies, skill=False)
+        contenders = (("skill", skill), ("floor", floor), ("baseline", base))
+        for _, server in contenders:
             run_wrk(server.base, bodies_file, args.warmup, args.connections, args.threads)
-        rounds: dict[str, list[dict]] = {"skill": [], "baseline": []}
+        rounds: dict[str, list[dict]] = {name: [] for name, _ in contenders}
         for n in range(args.rounds):
-            for name, server in (("skill", skill), ("baseline", base)):
+            for name, server in contenders:
                 log(f"round {n + 1}/{args.rounds}: wrk on the {name} "
                     f"({args.duration / args.rounds:g} s)")
                 rounds[name].append(run_wrk(server.base, bodies_file, args.duration / args.rounds,
-                                            args.connections, args.threads))
+                                            args.connections, args.threads, server))
         skill_run, base_run = combine(rounds["skill"]), combine(rounds["baseline"])
+        floor_run = combine(rounds["floor"])
+        floor.stop()
         skill_mem = {pid: (status_kib(pid, "VmHWM"), status_kib(pid, "VmRSS"))
                      for pid in skill.workers()}
         base_mem = {pid: (status_kib(pid, "VmHWM"), status_kib(pid, "VmRSS"))
@@ -357,7 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         base.stop()
 
         ratio = skill_run["rps"] / base_run["rps"]
-        results.update(skill=skill_run, baseline=base_run, ratio=ratio,
+        floor_ratio = floor_run["rps"] / base_run["rps"]
+        cpu_ratio = base_run["cpu_us_per_request"] / skill_run["cpu_us_per_request"]
+        results.update(skill=skill_run, baseline=base_run, floor=floor_run, ratio=ratio,
+                       floor_ratio=floor_ratio, cpu_ratio=cpu_ratio,
                        requests_mix=kinds, skill_ready_seconds=skill.ready_seconds,
                        skill_worker_kib=skill_mem, baseline_worker_kib=base_mem)
 
@@ -375,11 +404,17 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{n} {k}" for k, n in kinds.items()))
         print()
         print(f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-              f"{'errors':>7}  (non-2xx / socket)")
-        for name, r in (("skill", skill_run), ("baseline", base_run)):
+              f"{'CPU us/req':>11} {'errors':>7}  (non-2xx / socket)")
+        for name, r in (("skill", skill_run), ("floor", floor_run), ("baseline", base_run)):
             print(f"{name:<10} {r['rps']:>9.0f} {ms(r['p50_us']):>8} {ms(r['p99_us']):>8} "
-                  f"{ms(r['max_us']):>8} {r['errors']:>7}  ({r['non2xx']} / "
-                  f"{r['connect'] + r['read'] + r['write'] + r['timeout']})")
+                  f"{ms(r['max_us']):>8} {r['cpu_us_per_request']:>11.0f} {r['errors']:>7}  "
+                  f"({r['non2xx']} / {r['connect'] + r['read'] + r['write'] + r['timeout']})")
+        print("(floor: ask-sdk-core + the skill's serializer + SQLite read/write with a fixed "
+              "answer, scripts/bench_floor.py;\n CPU us/req: server processes' user+system CPU "
+              "per request, steadier than req/s on a shared machine)")
+        print(f"floor ratio floor/baseline (the most the skill could reach here): "
+              f"{floor_ratio:.2f}")
+        print(f"CPU ratio baseline/skill (CPU per request): {cpu_ratio:.2f}")
         print(f"p50 ratio skill/baseline: {skill_run['p50_us'] / max(base_run['p50_us'], 1):.2f}")
         print(f"p99 ratio skill/baseline: {skill_run['p99_us'] / max(base_run['p99_us'], 1):.2f}")
         print(f"throughput ratio skill/baseline: {ratio:.2f}")
