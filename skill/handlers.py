@@ -84,15 +84,15 @@ class LoadTurn(AbstractRequestInterceptor):
         else:
             state = conv.unseal(am.session_attributes, session.session_id, self.secret, self.content)
         memory = conv.Memory()
-        snapshot = "{}"
+        before: dict = {}
         if _user_id(env) and not is_request_type("SessionEndedRequest")(handler_input):
             try:
                 stored = am.persistent_attributes
                 if isinstance(stored, dict) and stored:
-                    # What was stored, as canonical JSON (to see later whether it changed),
-                    # and a private copy of it for the conversation to change.
-                    snapshot = json.dumps(stored, sort_keys=True, default=str)
-                    memory.data = json.loads(snapshot)
+                    # The conversation changes a private copy (stored JSON copies exactly
+                    # through JSON); what was stored stays as it was, to compare with.
+                    before = stored
+                    memory.data = json.loads(json.dumps(stored))
             except Exception as e:   # the database is down or slow: coach on without memory
                 log.warning("request %s: user memory unavailable (%s)", _request_id(handler_input),
                             type(e).__name__)
@@ -100,7 +100,7 @@ class LoadTurn(AbstractRequestInterceptor):
         ts = getattr(env.request, "timestamp", None)
         today = ts.date() if isinstance(ts, dt.datetime) else dt.datetime.now(dt.timezone.utc).date()
         turn = conv.Turn(self.content, state, memory, today)
-        am.request_attributes["memory_snapshot"] = snapshot
+        am.request_attributes["memory_before"] = before
         if is_request_type("IntentRequest")(handler_input):
             turn.intent = env.request.intent.name
             turn.slots = _slots(env.request)
@@ -122,8 +122,7 @@ class SaveTurn(AbstractResponseInterceptor):
         if session is not None and session.session_id:
             am.session_attributes = conv.seal(turn.state, session.session_id, self.secret)
         mem = turn.memory
-        changed = json.dumps(mem.data, sort_keys=True, default=str) != am.request_attributes.get(
-            "memory_snapshot")
+        changed = mem.data != am.request_attributes.get("memory_before")
         if not mem.available or not (changed or mem.delete_requested):
             return
         try:
