@@ -11,6 +11,7 @@ so the ratio skill/baseline measures what the skill adds on top of Flask + gunic
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 from flask import Flask, Response, jsonify, request
 
@@ -35,8 +36,10 @@ FIXED = json.dumps({
 })
 
 
-def create_app() -> Flask:
-    app = Flask("baseline")
+def endpoint_app(name: str, answer: Callable[[dict], str | None]) -> Flask:
+    """A Flask app shaped like the skill's: `GET /health`, and `POST /alexa` that parses the
+    JSON body and answers `answer(envelope)` (a JSON text; None: not an Alexa request)."""
+    app = Flask(name)
 
     @app.get("/health")
     def health():
@@ -48,8 +51,15 @@ def create_app() -> Flask:
             envelope = json.loads(request.get_data(cache=False).decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             return jsonify(error="request body is not JSON"), 400
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict):
+        text = None
+        if isinstance(envelope, dict) and isinstance(envelope.get("request"), dict):
+            text = answer(envelope)
+        if text is None:
             return jsonify(error="not an Alexa request envelope"), 400
-        return Response(FIXED, status=200, mimetype="application/json")
+        return Response(text, status=200, mimetype="application/json")
 
     return app
+
+
+def create_app() -> Flask:
+    return endpoint_app("baseline", lambda envelope: FIXED)

@@ -21,9 +21,9 @@ import os
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import RequestEnvelope
-from flask import Flask, Response, jsonify, request
+from flask import Flask
 
-from bench_baseline import FIXED
+from bench_baseline import FIXED, endpoint_app
 from skill.serialize import deserialize_parsed, envelope_serializer
 from skill.storage import open_store
 
@@ -53,23 +53,13 @@ def create_app() -> Flask:
     sb.add_request_handler(FixedAnswer())
     skill = sb.create()
     serializer = envelope_serializer()
-    app = Flask("floor")
 
-    @app.get("/health")
-    def health():
-        return jsonify(status="ok")
-
-    @app.post("/alexa")
-    def alexa():
+    def answer(envelope: dict) -> str | None:
         try:
-            envelope = json.loads(request.get_data(cache=False).decode("utf-8"))
             request_envelope = deserialize_parsed(serializer, envelope, RequestEnvelope)
         except Exception:
-            return jsonify(error="not an Alexa request envelope"), 400
-        if request_envelope.request is None:
-            return jsonify(error="not an Alexa request envelope"), 400
+            return None
         out = skill.invoke(request_envelope=request_envelope, context=None)
-        return Response(json.dumps(serializer.serialize(out), ensure_ascii=False), status=200,
-                        mimetype="application/json")
+        return json.dumps(serializer.serialize(out), ensure_ascii=False)
 
-    return app
+    return endpoint_app("floor", answer)

@@ -130,20 +130,25 @@ class EnvelopeSerializer(DefaultSerializer):
         self._builders: dict[type, Callable[[dict], Any]] = {}
         self._lock = threading.Lock()
 
+    def _memo(self, table: dict, key: Any, make: Callable[[Any], Any]) -> Any:
+        """table[key], made by make(key) the first time (a failure is not remembered)."""
+        value = table.get(key)
+        if value is None:
+            value = make(key)
+            with self._lock:
+                table[key] = value
+        return value
+
     # The SDK calls these through name-mangled attributes; overriding them here is what
     # makes its own deserialize() use the cached versions.
     def _DefaultSerializer__load_class_from_name(self, class_name: str) -> Any:
-        cls = self._classes.get(class_name)
-        if cls is None:
-            cls = DefaultSerializer._DefaultSerializer__load_class_from_name(self, class_name)
-            with self._lock:
-                self._classes[class_name] = cls
-        return cls
+        return self._memo(self._classes, class_name, lambda name: (
+            DefaultSerializer._DefaultSerializer__load_class_from_name(self, name)))
 
     def _kind(self, obj_type: str) -> tuple[str, Any]:
-        kind = self._kinds.get(obj_type)
-        if kind is not None:
-            return kind
+        return self._kinds.get(obj_type) or self._memo(self._kinds, obj_type, self._parse_kind)
+
+    def _parse_kind(self, obj_type: str) -> tuple[str, Any]:
         if obj_type.startswith("list["):
             m = _LIST.match(obj_type)
             if m is None:
@@ -159,27 +164,15 @@ class EnvelopeSerializer(DefaultSerializer):
             kind = ("type", self.NATIVE_TYPES_MAPPING[obj_type])
         else:   # raises SerializationException for an unknown class, as the SDK does
             kind = ("type", self._DefaultSerializer__load_class_from_name(obj_type))
-        with self._lock:
-            self._kinds[obj_type] = kind
         return kind
 
     def _plan(self, cls: type) -> _Plan:
-        plan = self._plans.get(cls)
-        if plan is None:
-            plan = _Plan(cls, self.PRIMITIVE_TYPES)
-            with self._lock:
-                self._plans[cls] = plan
-        return plan
+        return self._memo(self._plans, cls, lambda c: _Plan(c, self.PRIMITIVE_TYPES))
 
     # ----- converters: one function per type string, made once
     def _converter(self, obj_type: str) -> Callable[[Any], Any]:
         """payload (not None) -> value, for a type string, exactly as the SDK converts it."""
-        conv = self._convs.get(obj_type)
-        if conv is None:
-            conv = self._make_converter(obj_type)
-            with self._lock:
-                self._convs[obj_type] = conv
-        return conv
+        return self._memo(self._convs, obj_type, self._make_converter)
 
     def _make_converter(self, obj_type: str) -> Callable[[Any], Any]:
         generic = self._DefaultSerializer__deserialize
@@ -206,12 +199,7 @@ class EnvelopeSerializer(DefaultSerializer):
 
     def _builder(self, cls: type) -> Callable[[dict], Any]:
         """dict -> model for one class: generated code that does what the SDK's loop does."""
-        build = self._builders.get(cls)
-        if build is None:
-            build = self._compile(cls)
-            with self._lock:
-                self._builders[cls] = build
-        return build
+        return self._memo(self._builders, cls, self._compile)
 
     def _compile(self, cls: type) -> Callable[[dict], Any]:
         plan = self._plan(cls)
