@@ -11,8 +11,10 @@ keys included, set last as the SDK does), the same discriminators, primitives an
 same SerializationException on bad input, the same JSON out -- but works out each type
 string and class once per process:
 
+- each type string gets one converter function, and each model class a small generated
+  builder that sets the fields the SDK's loop would set;
 - a model is built from a copy of what its ``__init__`` leaves in a fresh instance (checked
-  to be plain immutable values when the plan is made; otherwise the constructor is called);
+  to be plain immutable values when the plan is made; otherwise the SDK's own code builds it);
 - a value that already has the field's primitive type is used as it is (the SDK's
   ``str(value)`` returns the same object); anything else goes through the SDK's own method;
 - Alexa's timestamps (``2019-03-21T17:38:56Z``, optionally with up to six fractional digits)
@@ -111,12 +113,6 @@ class _Plan:
             if fresh is not None and all(isinstance(v, _IMMUTABLE) for v in fresh.values()):
                 self.template = dict(fresh)
 
-    def new(self) -> Any:
-        if self.template is None:
-            return self.cls()
-        model = object.__new__(self.cls)
-        model.__dict__.update(self.template)
-        return model
 
 
 class EnvelopeSerializer(DefaultSerializer):
