@@ -1,15 +1,46 @@
-"""A loopback TCP proxy that a test can take down and bring back, to make a real database
-unreachable and reachable again without touching the database server itself."""
+"""Loopback network stand-ins for fault tests: a TCP proxy that a test can take down and bring
+back (a real database becomes unreachable and reachable again without touching the database
+server itself), and a peer that accepts connections and never says anything (a hung server)."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+from typing import Iterator
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def silent_peer() -> Iterator[int]:
+    """A loopback TCP server that completes the handshake and never sends a byte; yields its
+    port. Connections are closed when the block ends."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in accepted:
+            conn.close()
+        server.close()
 
 
 class TcpProxy:

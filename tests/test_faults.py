@@ -40,6 +40,7 @@ from skill.webapp import create_app
 from tests.client import AlexaClient, http_poster
 from tests.server import gunicorn_server, output
 from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import silent_peer as tcp_silent_peer
 from tests.test_load_smoke import STRETCH, Conversation, checked_post
 
 NO, YES = "AMAZON.NoIntent", "AMAZON.YesIntent"
@@ -259,26 +260,8 @@ class _LoopbackTls(urllib.request.HTTPSHandler):
 @pytest.fixture
 def silent_peer():
     """Accepts TCP connections and never sends a byte."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.1)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(2)
-    for conn in accepted:
-        conn.close()
-    server.close()
+    with tcp_silent_peer() as port:
+        yield port
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -151,7 +150,7 @@ def request_envelope(env: dict):
     return DefaultSerializer().deserialize(json.dumps(env), RequestEnvelope)
 
 
-from tests.tcp_proxy import TcpProxy, free_port  # noqa: E402
+from tests.tcp_proxy import TcpProxy, free_port, silent_peer  # noqa: E402
 
 
 def pg_upstream() -> tuple[str, int] | str:
@@ -566,16 +565,11 @@ def test_postgres_silent_server_times_out():
     """Something accepts TCP connections but never answers (a hung server): the connect
     timeout, not the request, gives up."""
     pg_params()
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)
-    try:
+    with silent_peer() as port:
         started = time.monotonic()
         with pytest.raises(StorageUnavailable):
-            open_store(f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/x", timeout=1)
+            open_store(f"postgresql://postgres@127.0.0.1:{port}/x", timeout=1)
         assert time.monotonic() - started < 3.5
-    finally:
-        silent.close()
 
 
 def test_postgres_down_then_back(caplog):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import http.server
-import socket
 import threading
 import time
 import urllib.request
@@ -21,6 +20,7 @@ from skill.verifier import (
     validate_cert_url,
 )
 from tests.ca_util import CERT_URL, NOW, iso, make_pki, sign_sha256, _key
+from tests.tcp_proxy import silent_peer
 
 BODY = (
     b'{"version":"1.0","session":{"new":true,"sessionId":"amzn1.echo-api.session.x"},'
@@ -428,29 +428,8 @@ def _loopback_fetcher(port: int) -> UrllibFetcher:
 @pytest.fixture
 def silent_server():
     """A TCP server that completes the handshake and never says anything."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    accepted = []
-    stop = threading.Event()
-
-    def accept_forever():
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                accepted.append(conn)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept_forever, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(1)
-    for conn in accepted:
-        conn.close()
-    server.close()
+    with silent_peer() as port:
+        yield port
 
 
 @pytest.fixture
