@@ -56,17 +56,14 @@ class ContentError(Exception):
 
 
 @dataclass(frozen=True)
-class Area:
+class Named:
+    """A body area or a stretching position: an id, a spoken name and its synonyms."""
     id: str
     name: str
     synonyms: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Position:
-    id: str
-    name: str
-    synonyms: tuple[str, ...]
+Area = Position = Named
 
 
 @dataclass(frozen=True)
