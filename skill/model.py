@@ -20,7 +20,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
@@ -339,6 +339,26 @@ def render(model: Mapping[str, Any]) -> str:
 def load_model(path: Path | str = MODEL_PATH) -> dict:
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def filled_samples(language_model: Mapping[str, Any], *, synonyms: bool = False
+                   ) -> Iterator[tuple[str, str, str, Mapping[str, Any], str]]:
+    """Every sample with exactly one slot, filled with each value of the slot's type (and
+    each synonym too, if asked): (intent name, sample, slot name, value entry, utterance)."""
+    types = {t["name"]: t for t in language_model["types"]}
+    for intent in language_model["intents"]:
+        slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        for sample in intent["samples"]:
+            used = re.findall(r"\{(\w+)\}", sample)
+            if len(used) != 1:
+                continue
+            for value in types[slot_types[used[0]]]["values"]:
+                phrases = [value["name"]["value"]]
+                if synonyms:
+                    phrases += value["name"].get("synonyms", [])
+                for phrase in phrases:
+                    yield (intent["name"], sample, used[0], value,
+                           sample.replace("{" + used[0] + "}", phrase))
 
 
 # --------------------------------------------------------------------------- command

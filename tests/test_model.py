@@ -226,21 +226,11 @@ def test_filled_samples_do_not_collide_with_other_intents(lm):
         for s in intent["samples"]:
             if "{" not in s:
                 literal[s] = intent["name"]
-    values = {t["name"]: [p for v in t["values"]
-                          for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
-              for t in lm["types"]}
     clashes = []
-    for intent in lm["intents"]:
-        slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
-        for s in intent["samples"]:
-            used = re.findall(r"\{(\w+)\}", s)
-            if len(used) != 1:
-                continue
-            for phrase in values[slot_types[used[0]]]:
-                filled = s.replace("{" + used[0] + "}", phrase)
-                other = literal.get(filled)
-                if other and other != intent["name"]:
-                    clashes.append(f"{filled!r}: {intent['name']} ({s}) and {other}")
+    for intent, sample, _, _, filled in M.filled_samples(lm, synonyms=True):
+        other = literal.get(filled)
+        if other and other != intent:
+            clashes.append(f"{filled!r}: {intent} ({sample}) and {other}")
     assert clashes == []
 
 
