@@ -136,12 +136,18 @@ class SaveTurn(AbstractResponseInterceptor):
                         type(e).__name__)
 
 
-class LaunchHandler(AbstractRequestHandler):
+class RequestTypeHandler(AbstractRequestHandler):
+    """Any request of one type: hands the turn to a conversation function. Used for launch,
+    and (last among intent handlers) for an intent not in our model, answered like fallback."""
+
+    def __init__(self, request_type: str, action: Callable[[conv.Turn], conv.Reply]):
+        self.request_type, self.action = request_type, action
+
     def can_handle(self, handler_input):
-        return is_request_type("LaunchRequest")(handler_input)
+        return is_request_type(self.request_type)(handler_input)
 
     def handle(self, handler_input):
-        return _respond(handler_input, conv.launch(turn_of(handler_input)))
+        return _respond(handler_input, self.action(turn_of(handler_input)))
 
 
 class ScreeningGateHandler(AbstractRequestHandler):
@@ -167,16 +173,6 @@ class IntentHandler(AbstractRequestHandler):
 
     def handle(self, handler_input):
         return _respond(handler_input, self.action(turn_of(handler_input)))
-
-
-class UnknownIntentHandler(AbstractRequestHandler):
-    """An intent that is not in our model (another skill's request): answer like fallback."""
-
-    def can_handle(self, handler_input):
-        return is_request_type("IntentRequest")(handler_input)
-
-    def handle(self, handler_input):
-        return _respond(handler_input, conv.fallback(turn_of(handler_input)))
 
 
 class SessionEndedHandler(AbstractRequestHandler):
@@ -243,10 +239,10 @@ def build_skill_builder(content: Content, *, secret: bytes, store=None,
     sb.skill_id = skill_id
     sb.add_global_request_interceptor(LoadTurn(content, secret))
     sb.add_global_response_interceptor(SaveTurn(secret))
-    for handler in (SessionEndedHandler(), SkillDisabledHandler(), LaunchHandler(),
-                    ScreeningGateHandler(),
+    for handler in (SessionEndedHandler(), SkillDisabledHandler(),
+                    RequestTypeHandler("LaunchRequest", conv.launch), ScreeningGateHandler(),
                     *(IntentHandler(intent, action) for intent, action in conv.ACTIONS.items()),
-                    UnknownIntentHandler(), OtherRequestHandler()):
+                    RequestTypeHandler("IntentRequest", conv.fallback), OtherRequestHandler()):
         sb.add_request_handler(handler)
     sb.add_exception_handler(PoliteErrorHandler(content))
     return sb
