@@ -406,6 +406,15 @@ class _Phrases:
     def __init__(self) -> None:
         self.owner: dict[str, str] = {}
 
+    def read(self, entry: _Entry, name_field: str = "name"
+             ) -> tuple[str | None, str | None, tuple[str, ...]]:
+        """An entry's id, name (or topic) and synonyms, with its phrases claimed."""
+        ident = entry.ident()
+        name = entry.text(name_field)
+        synonyms = entry.texts("synonyms")
+        self.claim(entry, ident, name_field, name, synonyms)
+        return ident, name, synonyms
+
     def claim(self, entry: _Entry, ident: str | None, name_field: str,
               name: str | None, synonyms: tuple[str, ...]) -> None:
         if ident is None:
@@ -442,12 +451,9 @@ def _named_section(report: _Report, document: dict, key: str, kind: str,
     phrases = _Phrases()
     for index, data in enumerate(raw):
         entry = _Entry(report, kind, index, data, {"id": True, "name": True, "synonyms": False})
-        ident = entry.ident()
+        ident, name, synonyms = phrases.read(entry)
         if ident is not None and allowed_ids is not None and ident not in allowed_ids:
             entry.error("id", f"'{ident}' is not one of {', '.join(allowed_ids)} (skill.constants.POSITIONS)")
-        name = entry.text("name")
-        synonyms = entry.texts("synonyms")
-        phrases.claim(entry, ident, "name", name, synonyms)
         _add_unique(table, entry, ident, cls(ident, name, synonyms))
     for missing in allowed_ids or ():
         if missing not in table:
@@ -466,10 +472,7 @@ def _load_exercises(problems: list[str], document: Any, areas: dict[str, Area] |
     phrases = _Phrases()
     for index, data in enumerate(raw or ()):
         e = _Entry(report, "exercise", index, data, fields)
-        ident = e.ident()
-        name = e.text("name")
-        synonyms = e.texts("synonyms")
-        phrases.claim(e, ident, "name", name, synonyms)
+        ident, name, synonyms = phrases.read(e)
         area_ids = e.references("areas", areas, "area")
         position = e.text("position")
         if position is not None and position not in POSITIONS:
@@ -512,10 +515,7 @@ def _load_routines(problems: list[str], document: Any, exercises: dict[str, Exer
     phrases = _Phrases()
     for index, data in enumerate(raw or ()):
         e = _Entry(report, "routine", index, data, fields)
-        ident = e.ident()
-        name = e.text("name")
-        synonyms = e.texts("synonyms")
-        phrases.claim(e, ident, "name", name, synonyms)
+        ident, name, synonyms = phrases.read(e)
         description = e.text("description")
         if description is not None and "\n" in description:
             e.error("description", "must be one line")
@@ -597,10 +597,7 @@ def _load_faq(problems: list[str], document: Any) -> dict[str, FaqEntry]:
     phrases = _Phrases()
     for index, data in enumerate(raw or ()):
         e = _Entry(report, "FAQ entry", index, data, fields)
-        ident = e.ident()
-        topic = e.text("topic")
-        synonyms = e.texts("synonyms")
-        phrases.claim(e, ident, "topic", topic, synonyms)
+        ident, topic, synonyms = phrases.read(e, "topic")
         answer = e.texts("answer", non_empty=True)
         for i, part in enumerate(answer):
             if not _ENDS_SENTENCE.search(part):
