@@ -21,7 +21,8 @@ What it does, all on loopback, in about two minutes:
 5. Reports PASS/MISS against the targets in docs/performance.md (never fails on a miss).
 
 Usage: .venv/bin/python scripts/bench.py [--duration 10] [--connections 32] [--threads 2]
-       [--scaling-rounds 3] [--scaling-duration 4] [--no-scaling] [--json out.json]
+       [--scaling-rounds 3] [--scaling-duration 4] [--no-scaling] [--floor-in-memory]
+       [--json out.json]
 """
 from __future__ import annotations
 
@@ -328,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scaling-rounds", type=int, default=5)
     ap.add_argument("--scaling-duration", type=float, default=3.0)
     ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument("--floor-in-memory", action="store_true",
+                    help="also run the floor on a private in-memory SQLite database per worker "
+                         "(not a design option: shows what the shared database file costs)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -362,7 +366,15 @@ def main(argv: list[str] | None = None) -> int:
                        extra_args=("--pythonpath", str(ROOT / "scripts")))
         stack.callback(floor.stop)
         check_bodies(floor.base, bodies, skill=False)
-        contenders = (("skill", skill), ("floor", floor), ("baseline", base))
+        contenders = [("skill", skill), ("floor", floor), ("baseline", base)]
+        if args.floor_in_memory:
+            log("starting the floor on in-memory SQLite under gunicorn")
+            floor_mem = Server("floor-mem", "bench_floor:create_app()",
+                               server_env(tmp, "floor-mem", DATABASE_URL="sqlite:///:memory:"),
+                               tmp, extra_args=("--pythonpath", str(ROOT / "scripts")))
+            stack.callback(floor_mem.stop)
+            check_bodies(floor_mem.base, bodies, skill=False)
+            contenders.insert(2, ("floor-mem", floor_mem))
         for _, server in contenders:
             run_wrk(server.base, bodies_file, args.warmup, args.connections, args.threads)
         rounds: dict[str, list[dict]] = {name: [] for name, _ in contenders}
@@ -374,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
                                             args.connections, args.threads, server))
         skill_run, base_run = combine(rounds["skill"]), combine(rounds["baseline"])
         floor_run = combine(rounds["floor"])
+        floor_mem_run = combine(rounds["floor-mem"]) if "floor-mem" in rounds else None
         floor.stop()
         skill_mem = {pid: (status_kib(pid, "VmHWM"), status_kib(pid, "VmRSS"))
                      for pid in skill.workers()}
@@ -405,15 +418,27 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
               f"{'CPU us/req':>11} {'errors':>7}  (non-2xx / socket)")
-        for name, r in (("skill", skill_run), ("floor", floor_run), ("baseline", base_run)):
+        rows = [("skill", skill_run), ("floor", floor_run), ("baseline", base_run)]
+        if floor_mem_run is not None:
+            rows.insert(2, ("floor-mem", floor_mem_run))
+            results["floor_in_memory"] = floor_mem_run
+        for name, r in rows:
             print(f"{name:<10} {r['rps']:>9.0f} {ms(r['p50_us']):>8} {ms(r['p99_us']):>8} "
                   f"{ms(r['max_us']):>8} {r['cpu_us_per_request']:>11.0f} {r['errors']:>7}  "
                   f"({r['non2xx']} / {r['connect'] + r['read'] + r['write'] + r['timeout']})")
         print("(floor: ask-sdk-core + the skill's serializer + SQLite read/write with a fixed "
               "answer, scripts/bench_floor.py;\n CPU us/req: server processes' user+system CPU "
               "per request, steadier than req/s on a shared machine)")
+        if floor_mem_run is not None:
+            print("(floor-mem: the floor on a private in-memory SQLite database per worker, "
+                  "to show what the shared file costs)")
         print(f"floor ratio floor/baseline (the most the skill could reach here): "
               f"{floor_ratio:.2f}")
+        if floor_mem_run is not None:
+            print(f"floor-mem ratio floor-mem/baseline: "
+                  f"{floor_mem_run['rps'] / base_run['rps']:.2f}; the database file costs the "
+                  f"floor {floor_run['cpu_us_per_request'] - floor_mem_run['cpu_us_per_request']:.0f}"
+                  f" CPU us/req")
         print(f"CPU ratio baseline/skill (CPU per request): {cpu_ratio:.2f}")
         print(f"p50 ratio skill/baseline: {skill_run['p50_us'] / max(base_run['p50_us'], 1):.2f}")
         print(f"p99 ratio skill/baseline: {skill_run['p99_us'] / max(base_run['p99_us'], 1):.2f}")

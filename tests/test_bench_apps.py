@@ -50,6 +50,16 @@ def test_floor_reads_every_time_and_writes_what_the_skill_writes(tmp_path, monke
     assert post(b"{}")[0] == 400
 
 
+def test_floor_runs_on_a_private_in_memory_database_for_the_diagnostic(monkeypatch):
+    # `bench.py --floor-in-memory` runs the floor with this URL; it must answer the same way.
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///:memory:")
+    post = flask_poster(bench_floor.create_app())
+    for request in (intent_request("AMAZON.NoIntent"), intent_request("AMAZON.NextIntent")):
+        status, raw = post(envelope(request, "amzn1.ask.account.FLOORMEM"))
+        assert status == 200, raw
+        assert json.loads(raw)["response"] == json.loads(bench_baseline.FIXED)["response"]
+
+
 def test_combine_weights_rounds_by_requests():
     def run(requests, p50, cpu):
         return {"requests": requests, "duration_us": 1_000_000, "non2xx": 0, "connect": 0,
