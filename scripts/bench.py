@@ -387,7 +387,9 @@ def main(argv: list[str] | None = None) -> int:
         skill_run, base_run = combine(rounds["skill"]), combine(rounds["baseline"])
         floor_run = combine(rounds["floor"])
         floor_mem_run = combine(rounds["floor-mem"]) if "floor-mem" in rounds else None
-        floor.stop()
+        for name, server in contenders:
+            if name.startswith("floor"):
+                server.stop()
         skill_mem = {pid: (status_kib(pid, "VmHWM"), status_kib(pid, "VmRSS"))
                      for pid in skill.workers()}
         base_mem = {pid: (status_kib(pid, "VmHWM"), status_kib(pid, "VmRSS"))
