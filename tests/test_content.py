@@ -323,11 +323,125 @@ def broken(tmp_path: Path, filename: str, old: str, new: str) -> str:
     return message
 
 
-def test_missing_field(tmp_path):
-    message = broken(tmp_path, "exercises.yaml",
-                     "    release: Slowly let go and slide your leg back down to the floor.\n", "")
-    assert ("content/exercises.yaml: exercise 'knee_to_chest': field 'release': "
-            "missing required field") in message
+# Each case: one change to a copy of the content, and the lines the error must contain.
+BROKEN = [
+    pytest.param('exercises.yaml',
+                 '    release: Slowly let go and slide your leg back down to the floor.\n',
+                 '',
+                 [
+                     "content/exercises.yaml: exercise 'knee_to_chest': field 'release': missing "
+                     'required field',
+                 ],
+                 id='missing_field'),
+    pytest.param('routines.yaml', '      - lying_spinal_twist\n', '      - lying_spinal_twst\n',
+                 [
+                     "content/routines.yaml: routine 'lower_back': field 'exercises[3]': unknown "
+                     "exercise 'lying_spinal_twst' (did you mean 'lying_spinal_twist'?)",
+                 ],
+                 id='unknown_exercise_reference_suggests'),
+    pytest.param('routines.yaml',
+                 '      - cat_camel\n',
+                 '      - {id: cat_camel, hold_seconds: 5}\n',
+                 [
+                     "content/routines.yaml: routine 'lower_back': field "
+                     "'exercises[5].hold_seconds': ",
+                 ],
+                 id='hold_override_on_a_moving_stretch'),
+    pytest.param('routines.yaml', '      - seated_trunk_rotation\n', '      - superman\n',
+                 [
+                     "content/routines.yaml: routine 'desk_break': field 'exercises[0]': "
+                     "'superman' is done in the position 'floor', which is not in this routine's "
+                     'positions (chair, standing)',
+                 ],
+                 id='exercise_position_must_fit_the_routine'),
+    pytest.param('routines.yaml',
+                 '    areas: [lower_back]\n    positions: [floor]\n',
+                 '    areas: [lower_back, upper_back]\n    positions: [floor]\n',
+                 [
+                     "content/routines.yaml: routine 'quick_release': field 'areas[1]': none of "
+                     "this routine's exercises works the area 'upper_back'",
+                 ],
+                 id='routine_area_must_be_worked_by_an_exercise'),
+    pytest.param('routines.yaml',
+                 '  - id: upper_back\n',
+                 '  - id: neck\n    name: neck\n  - id: upper_back\n',
+                 [
+                     "content/routines.yaml: area 'neck': no routine lists it in its areas",
+                 ],
+                 id='every_area_and_position_leads_to_a_routine'),
+    pytest.param('exercises.yaml', '  - id: double_knee_to_chest\n', '  - id: knee_to_chest\n',
+                 [
+                     "content/exercises.yaml: exercise 'knee_to_chest': field 'id': duplicate id "
+                     "'knee_to_chest'",
+                 ],
+                 id='duplicate_id'),
+    pytest.param('faq.yaml', '  - id: heat_or_cold\n', '  - id: Heat-or-Cold\n',
+                 [
+                     "content/faq.yaml: FAQ entry at index 7: field 'id': 'Heat-or-Cold' is not a "
+                     'snake_case id',
+                 ],
+                 id='id_must_be_snake_case'),
+    pytest.param('exercises.yaml', '    cues:\n', '    cue:\n',
+                 [
+                     "content/exercises.yaml: exercise 'knee_to_chest': field 'cue': unknown field "
+                     "(did you mean 'cues'?)",
+                 ],
+                 id='unknown_field'),
+    pytest.param('routines.yaml', 'routines:\n', 'routine:\n',
+                 [
+                     "content/routines.yaml: field 'routine': unknown top-level key (did you mean "
+                     "'routines'?)",
+                     "content/routines.yaml: field 'routines': missing list of routines",
+                 ],
+                 id='unknown_top_level_key'),
+    pytest.param('exercises.yaml',
+                 '    hold_seconds: 30\n',
+                 '    hold_seconds: 30\n    hold_seconds: 20\n',
+                 [
+                     'content/exercises.yaml: line',
+                     "duplicate key 'hold_seconds'",
+                 ],
+                 id='duplicate_yaml_key_is_caught'),
+    pytest.param('faq.yaml', 'not bones grinding together.\n', 'not bones grinding together\n',
+                 [
+                     "content/faq.yaml: FAQ entry 'why_backs_crack': field 'answer[3]': must end "
+                     'with',
+                 ],
+                 id='faq_sentence_must_end_with_punctuation'),
+    pytest.param('routines.yaml', 'thoracic spine,', 'thoracic spine, low back,',
+                 [
+                     "content/routines.yaml: area 'mid_back': field 'synonyms[4]': 'low back' is "
+                     "also used by 'lower_back'",
+                 ],
+                 id='ambiguous_area_synonym'),
+    pytest.param('routines.yaml', '[low back routine,', '[low back routine, quick routine,',
+                 [
+                     "routine 'quick_release': field 'synonyms[2]': 'quick routine' is also used "
+                     "by 'lower_back'",
+                 ],
+                 id='ambiguous_routine_synonym'),
+    pytest.param('faq.yaml', '      - ice or heat\n', '      - Is it safe to crack my back?\n',
+                 [
+                     "content/faq.yaml: FAQ entry 'heat_or_cold': field 'synonyms[0]': 'Is it safe "
+                     "to crack my back?' is also used by 'is_it_safe'",
+                 ],
+                 id='ambiguous_faq_synonym_ignores_case_and_punctuation'),
+    pytest.param('routines.yaml', '  - id: hands_and_knees\n', '  - id: all_fours\n',
+                 [
+                     "content/routines.yaml: position 'all_fours': field 'id': 'all_fours' is not "
+                     'one of',
+                     "content/routines.yaml: field 'positions': position 'hands_and_knees' is not "
+                     'declared',
+                 ],
+                 id='position_ids_must_be_the_known_positions'),
+]
+
+
+@pytest.mark.parametrize("filename, old, new, expected", BROKEN)
+def test_broken_content_is_named_by_file_entry_and_field(tmp_path, filename, old, new, expected):
+    message = broken(tmp_path, filename, old, new)
+    for line in expected:
+        assert line in message, message
 
 
 @pytest.mark.parametrize("old, new, field, words", [
@@ -352,12 +466,6 @@ def test_wrong_exercise_field(tmp_path, old, new, field, words):
     assert words in line
 
 
-def test_unknown_exercise_reference_suggests(tmp_path):
-    message = broken(tmp_path, "routines.yaml", "      - lying_spinal_twist\n", "      - lying_spinal_twst\n")
-    assert ("content/routines.yaml: routine 'lower_back': field 'exercises[3]': unknown exercise "
-            "'lying_spinal_twst' (did you mean 'lying_spinal_twist'?)") in message
-
-
 @pytest.mark.parametrize("new, field, words", [
     ("{id: bridge, hold_seconds: 0, repetitions: 3}", "exercises[4].hold_seconds", "positive whole number"),
     ("{id: bridge, hold_seconds: 10, repetitions: true}", "exercises[4].repetitions", "positive whole number"),
@@ -370,63 +478,12 @@ def test_bad_routine_override(tmp_path, new, field, words):
     assert words in message
 
 
-def test_hold_override_on_a_moving_stretch(tmp_path):
-    message = broken(tmp_path, "routines.yaml", "      - cat_camel\n", "      - {id: cat_camel, hold_seconds: 5}\n")
-    assert "content/routines.yaml: routine 'lower_back': field 'exercises[5].hold_seconds': " in message
-
-
-def test_exercise_position_must_fit_the_routine(tmp_path):
-    message = broken(tmp_path, "routines.yaml", "      - seated_trunk_rotation\n", "      - superman\n")
-    assert ("content/routines.yaml: routine 'desk_break': field 'exercises[0]': 'superman' is done in "
-            "the position 'floor', which is not in this routine's positions (chair, standing)") in message
-
-
-def test_routine_area_must_be_worked_by_an_exercise(tmp_path):
-    old = "    areas: [lower_back]\n    positions: [floor]\n"
-    message = broken(tmp_path, "routines.yaml", old, "    areas: [lower_back, upper_back]\n    positions: [floor]\n")
-    assert ("content/routines.yaml: routine 'quick_release': field 'areas[1]': none of this routine's "
-            "exercises works the area 'upper_back'") in message
-
-
-def test_every_area_and_position_leads_to_a_routine(tmp_path):
-    message = broken(tmp_path, "routines.yaml", "  - id: upper_back\n",
-                     "  - id: neck\n    name: neck\n  - id: upper_back\n")
-    assert "content/routines.yaml: area 'neck': no routine lists it in its areas" in message
-
-
-def test_duplicate_id(tmp_path):
-    message = broken(tmp_path, "exercises.yaml", "  - id: double_knee_to_chest\n", "  - id: knee_to_chest\n")
-    assert "content/exercises.yaml: exercise 'knee_to_chest': field 'id': duplicate id 'knee_to_chest'" in message
-
-
-def test_id_must_be_snake_case(tmp_path):
-    message = broken(tmp_path, "faq.yaml", "  - id: heat_or_cold\n", "  - id: Heat-or-Cold\n")
-    assert "content/faq.yaml: FAQ entry at index 7: field 'id': 'Heat-or-Cold' is not a snake_case id" in message
-
-
-def test_unknown_field(tmp_path):
-    message = broken(tmp_path, "exercises.yaml", "    cues:\n", "    cue:\n")
-    assert ("content/exercises.yaml: exercise 'knee_to_chest': field 'cue': unknown field "
-            "(did you mean 'cues'?)") in message
-
-
-def test_unknown_top_level_key(tmp_path):
-    message = broken(tmp_path, "routines.yaml", "routines:\n", "routine:\n")
-    assert "content/routines.yaml: field 'routine': unknown top-level key (did you mean 'routines'?)" in message
-    assert "content/routines.yaml: field 'routines': missing list of routines" in message
-
-
 def test_bad_yaml_syntax_names_file_and_line(tmp_path):
     old = "    topic: why backs crack\n"
     text = (CONTENT_DIR / "faq.yaml").read_text()
     line = text[:text.index(old)].count("\n") + 1
     message = broken(tmp_path, "faq.yaml", old, "    topic: why backs crack: really\n")
     assert re.search(rf"^content/faq\.yaml: line {line}, column \d+: YAML syntax error: ", message, re.M), message
-
-
-def test_duplicate_yaml_key_is_caught(tmp_path):
-    message = broken(tmp_path, "exercises.yaml", "    hold_seconds: 30\n", "    hold_seconds: 30\n    hold_seconds: 20\n")
-    assert "content/exercises.yaml: line" in message and "duplicate key 'hold_seconds'" in message
 
 
 @pytest.mark.parametrize("extra, count", [
@@ -446,34 +503,6 @@ def test_faq_too_few_sentences(tmp_path):
     block = text[text.index(old):].split("\n\n", 1)[0] + "\n"
     message = broken(tmp_path, "faq.yaml", block, old)
     assert "content/faq.yaml: FAQ entry 'someone_else': field 'answer': has 1 sentence(s)" in message
-
-
-def test_faq_sentence_must_end_with_punctuation(tmp_path):
-    message = broken(tmp_path, "faq.yaml", "not bones grinding together.\n", "not bones grinding together\n")
-    assert "content/faq.yaml: FAQ entry 'why_backs_crack': field 'answer[3]': must end with" in message
-
-
-def test_ambiguous_area_synonym(tmp_path):
-    message = broken(tmp_path, "routines.yaml", "thoracic spine,", "thoracic spine, low back,")
-    assert ("content/routines.yaml: area 'mid_back': field 'synonyms[4]': 'low back' is also used by "
-            "'lower_back'") in message
-
-
-def test_ambiguous_routine_synonym(tmp_path):
-    message = broken(tmp_path, "routines.yaml", "[low back routine,", "[low back routine, quick routine,")
-    assert "routine 'quick_release': field 'synonyms[2]': 'quick routine' is also used by 'lower_back'" in message
-
-
-def test_ambiguous_faq_synonym_ignores_case_and_punctuation(tmp_path):
-    message = broken(tmp_path, "faq.yaml", "      - ice or heat\n", "      - Is it safe to crack my back?\n")
-    assert ("content/faq.yaml: FAQ entry 'heat_or_cold': field 'synonyms[0]': 'Is it safe to crack my back?' "
-            "is also used by 'is_it_safe'") in message
-
-
-def test_position_ids_must_be_the_known_positions(tmp_path):
-    message = broken(tmp_path, "routines.yaml", "  - id: hands_and_knees\n", "  - id: all_fours\n")
-    assert "content/routines.yaml: position 'all_fours': field 'id': 'all_fours' is not one of" in message
-    assert "content/routines.yaml: field 'positions': position 'hands_and_knees' is not declared" in message
 
 
 def test_missing_file(tmp_path):
