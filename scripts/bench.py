@@ -384,9 +384,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"({args.duration / args.rounds:g} s)")
                 rounds[name].append(run_wrk(server.base, bodies_file, args.duration / args.rounds,
                                             args.connections, args.threads, server))
-        skill_run, base_run = combine(rounds["skill"]), combine(rounds["baseline"])
-        floor_run = combine(rounds["floor"])
-        floor_mem_run = combine(rounds["floor-mem"]) if "floor-mem" in rounds else None
+        runs = {name: combine(rounds[name]) for name, _ in contenders}
+        skill_run, floor_run, base_run = runs["skill"], runs["floor"], runs["baseline"]
+        floor_mem_run = runs.get("floor-mem")
         for name, server in contenders:
             if name.startswith("floor"):
                 server.stop()
@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         floor_ratio = floor_run["rps"] / base_run["rps"]
         cpu_ratio = base_run["cpu_us_per_request"] / skill_run["cpu_us_per_request"]
         results.update(skill=skill_run, baseline=base_run, floor=floor_run, ratio=ratio,
-                       floor_ratio=floor_ratio, cpu_ratio=cpu_ratio,
+                       floor_ratio=floor_ratio, cpu_ratio=cpu_ratio, floor_in_memory=floor_mem_run,
                        requests_mix=kinds, skill_ready_seconds=skill.ready_seconds,
                        skill_worker_kib=skill_mem, baseline_worker_kib=base_mem)
 
@@ -420,11 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
               f"{'CPU us/req':>11} {'errors':>7}  (non-2xx / socket)")
-        rows = [("skill", skill_run), ("floor", floor_run), ("baseline", base_run)]
-        if floor_mem_run is not None:
-            rows.insert(2, ("floor-mem", floor_mem_run))
-            results["floor_in_memory"] = floor_mem_run
-        for name, r in rows:
+        for name, r in runs.items():
             print(f"{name:<10} {r['rps']:>9.0f} {ms(r['p50_us']):>8} {ms(r['p99_us']):>8} "
                   f"{ms(r['max_us']):>8} {r['cpu_us_per_request']:>11.0f} {r['errors']:>7}  "
                   f"({r['non2xx']} / {r['connect'] + r['read'] + r['write'] + r['timeout']})")
