@@ -1,4 +1,4 @@
-"""Production server: gunicorn -c gunicorn.conf.py 'skill.webapp:create_app()'
+"""Production server: gunicorn -c gunicorn.conf.py 'skill.web.app:create_app()'
 
 Environment: BIND (default 0.0.0.0:$PORT, PORT default 5000), WEB_CONCURRENCY (workers,
 default 2), GUNICORN_THREADS (default 4), plus the skill's own variables (README).

@@ -3,7 +3,7 @@
 
 What it does, all on loopback, in about two minutes:
 
-1. Starts the skill as in production (`gunicorn -c gunicorn.conf.py 'skill.webapp:create_app()'`)
+1. Starts the skill as in production (`gunicorn -c gunicorn.conf.py 'skill.web.app:create_app()'`)
    with persistence on (SQLite in a temp dir) and a fixed SESSION_SECRET, so every worker
    agrees on sealed session state. Signature verification is OFF: wrk cannot sign requests as
    Alexa does (production runs with it on; its cost is one RSA verify per request once the
@@ -229,7 +229,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
 from skill.config import Config
-from skill.webapp import create_app
+from skill.web.app import create_app
 t1 = time.perf_counter()
 content_dir = Path(sys.argv[2]) if sys.argv[2] else None
 create_app(Config.local(session_secret=b"s" * 32, database_url=sys.argv[1], content_dir=content_dir))
@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # ---- both servers up; wrk alternates between them, so noise hits both alike
         log("starting the skill under gunicorn")
-        skill = Server("skill", "skill.webapp:create_app()", server_env(tmp, "skill"), tmp)
+        skill = Server("skill", "skill.web.app:create_app()", server_env(tmp, "skill"), tmp)
         stack.callback(skill.stop)
         log("capturing request bodies from real conversations")
         bodies = capture_bodies(skill.base)
@@ -470,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             for factor in (1, 10, 100):
                 directory = scaled_content(factor, tmp / f"content-x{factor}")
                 log(f"content x{factor}: {content_counts(directory)}")
-                servers[factor] = Server(f"skill-x{factor}", "skill.webapp:create_app()",
+                servers[factor] = Server(f"skill-x{factor}", "skill.web.app:create_app()",
                                          server_env(tmp, f"skill-x{factor}",
                                                     CONTENT_DIR=str(directory)), tmp)
                 stack.callback(servers[factor].stop)

@@ -24,8 +24,8 @@ from ask_sdk_model import RequestEnvelope
 from flask import Flask
 
 from bench_baseline import FIXED, endpoint_app
-from skill.serialize import deserialize_parsed, envelope_serializer
-from skill.storage import open_store
+from skill.web.serialize import deserialize_parsed, envelope_serializer
+from skill.store import open_store
 
 _ANSWER = json.loads(FIXED)["response"]
 _SPEECH = _ANSWER["outputSpeech"]["ssml"]

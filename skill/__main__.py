@@ -16,7 +16,7 @@ def run() -> int:
     from .content import ContentError
     try:
         config = Config.from_env(local=True)
-        from .webapp import create_app
+        from .web.app import create_app
         app = create_app(config)
     except (ConfigError, ContentError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         from .content import validate_main
         return validate_main(rest)
     if cmd == "model":
-        from .model import main as model_main
+        from .language.model import main as model_main
         return model_main(rest)
     if cmd == "chat":
         from .chat import main as chat_main

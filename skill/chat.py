@@ -1,7 +1,7 @@
 """`python -m skill chat [--speak]`: try the skill in a terminal, no device needed.
 
 Type what you would say to Alexa. Each line is matched to an intent and slots with the same
-interaction model Alexa gets (skill/nlu.py), wrapped in a proper Alexa request envelope
+interaction model Alexa gets (skill/language/nlu.py), wrapped in a proper Alexa request envelope
 (LaunchRequest, IntentRequest with entity-resolved slots, SessionEndedRequest), and posted
 to the skill's own Flask app in-process. Session attributes travel from one turn to the
 next as Alexa carries them. What Alexa would say is printed as plain text, with silences
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from skill import constants as C
-from skill.nlu import Matcher, default_matcher
+from skill.language.nlu import Matcher, default_matcher
 
 APP_ID = "amzn1.ask.skill.console-back-stretch-coach"
 DEFAULT_USER = "amzn1.ask.account.console"
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None,
 
     from skill.config import Config, ConfigError
     from skill.content import ContentError
-    from skill.webapp import create_app
+    from skill.web.app import create_app
 
     tmp = tempfile.TemporaryDirectory(prefix="bsc-chat-") if args.temp else None
     try:

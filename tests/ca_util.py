@@ -166,7 +166,7 @@ class Pki:
         return self.chain_pem
 
     def verifier(self, **kwargs):
-        from skill.verifier import AlexaVerifier
+        from skill.web.verifier import AlexaVerifier
 
         kwargs.setdefault("trust_roots", self.trust_roots)
         kwargs.setdefault("fetcher", self.fetcher)

@@ -13,8 +13,8 @@ if str(ROOT) not in sys.path:
 
 from skill.config import Config  # noqa: E402
 from skill.content import load_content  # noqa: E402
-from skill.storage import open_store  # noqa: E402
-from skill.webapp import create_app  # noqa: E402
+from skill.store import open_store  # noqa: E402
+from skill.web.app import create_app  # noqa: E402
 from tests.client import AlexaClient, check_ssml, flask_poster  # noqa: E402
 
 SECRET = b"test-secret-test-secret-test-secret"

@@ -73,5 +73,5 @@ def gunicorn_server(database_url: str, port: int | None = None, **extra: str):
     port = port or free_port()
     env = server_env(BIND=f"127.0.0.1:{port}", DATABASE_URL=database_url, **extra)
     cmd = [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py",
-           "skill.webapp:create_app()"]
+           "skill.web.app:create_app()"]
     return running(cmd, env, port)

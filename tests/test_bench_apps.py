@@ -32,7 +32,7 @@ def test_baseline_answers_a_skill_shaped_response():
 
 
 def test_floor_reads_every_time_and_writes_what_the_skill_writes(tmp_path, monkeypatch):
-    from skill.storage import open_store
+    from skill.store import open_store
     url = f"sqlite:///{tmp_path / 'floor.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     post = flask_poster(bench_floor.create_app())

@@ -81,8 +81,8 @@ class Spy:
 @pytest.fixture
 def console(tmp_path):
     from skill.config import Config
-    from skill.nlu import default_matcher
-    from skill.webapp import create_app
+    from skill.language.nlu import default_matcher
+    from skill.web.app import create_app
 
     app = create_app(Config.local(data_dir=tmp_path, database_url=None))
     c = chat.Console(app, default_matcher(), io.StringIO())

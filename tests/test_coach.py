@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from skill import coach
-from skill.coach import PAGE_MAX_CHARS, Prefs, VOICE_KEYS, effective_hold, render_stretch
+from skill.voice import coach
+from skill.voice.coach import PAGE_MAX_CHARS, Prefs, VOICE_KEYS, effective_hold, render_stretch
 from skill.content import RoutineItem, load_content
-from skill.ssml import ALLOWED_TAGS, MAX_BREAK_SECONDS, RATES, split_sentences
+from skill.voice.ssml import ALLOWED_TAGS, MAX_BREAK_SECONDS, RATES, split_sentences
 
 CONTENT = load_content()
 ITEMS = [(f"{r.id}[{i}]:{item.exercise.id}", item, i + 1, len(r.items))

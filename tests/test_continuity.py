@@ -10,8 +10,8 @@ import urllib.parse
 import pytest
 
 from skill.config import Config
-from skill.storage import open_store
-from skill.webapp import create_app
+from skill.store import open_store
+from skill.web.app import create_app
 from tests.client import AlexaClient, breaks, flask_poster, http_poster
 from tests.conftest import SECRET, checked
 from tests.server import local_server

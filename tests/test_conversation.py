@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
-from skill.coach import Prefs, effective_hold
+from skill.voice.coach import Prefs, effective_hold
 from tests.client import AlexaClient
 from tests.conftest import checked
 from tests.client import flask_poster
@@ -402,7 +402,7 @@ def test_sealed_state_travels_as_json_text_with_its_mac(alexa):
 
 
 def _unseal_cases():
-    from skill import conversation as conv
+    from skill.dialog import state as conv
     secret, sid = b"k" * 32, "amzn1.echo-api.session.S"
     good = conv.seal(dict(conv.fresh_state(), state="menu"), sid, secret)
 
@@ -426,7 +426,7 @@ def _unseal_cases():
 
 @pytest.mark.parametrize("case", range(len(_unseal_cases()[3])))
 def test_unseal_refuses_anything_doubtful(content, case):
-    from skill import conversation as conv
+    from skill.dialog import state as conv
     secret, sid, good, cases = _unseal_cases()
     assert conv.unseal(good, sid, secret, content)["state"] == "menu"
     name, attributes, session_id = cases[case]

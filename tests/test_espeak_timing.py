@@ -2,7 +2,7 @@
 
 Every stretch page of the content is spoken by espeak-ng into a WAV and its length measured
 with sox. The estimate (words at the stated words-per-minute of the pace + sentence gaps +
-breaks, skill.ssml) must be within 15 % of it, and the audio must be at least as long as
+breaks, skill.voice.ssml) must be within 15 % of it, and the audio must be at least as long as
 the page's silence (so a hold is never shorter than its content says).
 
 How espeak is made to speak at our stated rate: espeak-ng stretches <break>s inside a
@@ -25,9 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from skill.coach import Prefs, render_stretch
+from skill.voice.coach import Prefs, render_stretch
 from skill.content import load_content
-from skill.ssml import RATES, WORDS_PER_MINUTE, Speech
+from skill.voice.ssml import RATES, WORDS_PER_MINUTE, Speech
 
 TOLERANCE = 0.15
 #: Our words per minute per unit of espeak's nominal `-s`, measured on the content.

@@ -34,9 +34,9 @@ from werkzeug.serving import make_server
 
 from skill.config import Config
 from skill.content import load_content
-from skill.storage import open_store
-from skill.verifier import AlexaVerifier, NoRedirectHandler, UrllibFetcher
-from skill.webapp import create_app
+from skill.store import open_store
+from skill.web.verifier import AlexaVerifier, NoRedirectHandler, UrllibFetcher
+from skill.web.app import create_app
 from tests.client import AlexaClient, http_poster
 from tests.server import gunicorn_server, output
 from tests.tcp_proxy import TcpProxy

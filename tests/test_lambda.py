@@ -11,7 +11,7 @@ def test_lambda_handler_answers_a_launch(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'lambda.db'}")
     monkeypatch.setenv("SESSION_SECRET", "lambda-secret-lambda-secret")
     monkeypatch.delenv("ALEXA_SKILL_ID", raising=False)
-    module = importlib.reload(importlib.import_module("skill.lambda_function"))
+    module = importlib.reload(importlib.import_module("skill.web.lambda_function"))
     event = AlexaClient(None).envelope({"type": "LaunchRequest"})
     out = module.handler(json.loads(json.dumps(event)), None)
     assert "Back Stretch Coach" in plain(out["response"]["outputSpeech"]["ssml"])

@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from skill.content import load_content
-from skill.storage import open_store
+from skill.store import open_store
 from tests.client import AlexaClient, Resp, check_ssml, http_poster
 from tests.server import gunicorn_server, output
 

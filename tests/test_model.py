@@ -8,9 +8,9 @@ import re
 import pytest
 
 from skill import constants as C
-from skill import model as M
+from skill.language import model as M
 from skill.content import load_content
-from skill.nlu import Matcher
+from skill.language.nlu import Matcher
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def _types(lm):
     return {t["name"]: t for t in lm["types"]}
 
 
-# Independent of skill.model's own checker: what the Alexa model builder accepts.
+# Independent of skill.language.model's own checker: what the Alexa model builder accepts.
 SAMPLE_RE = re.compile(r"^(?:[a-z]+(?:'[a-z]+)*|(?:[a-z]\.){2,}|\{[A-Za-z_]+\})"
                        r"(?: (?:[a-z]+(?:'[a-z]+)*|(?:[a-z]\.){2,}|\{[A-Za-z_]+\}))*$")
 VALUE_RE = re.compile(r"^[a-z]+(?:'[a-z]+)*(?: [a-z]+(?:'[a-z]+)*)*$")

@@ -1,4 +1,4 @@
-"""skill/nlu.py: the console's stand-in for Alexa's NLU, over the committed model."""
+"""skill/language/nlu.py: the console's stand-in for Alexa's NLU, over the committed model."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from skill import constants as C
-from skill.model import filled_samples, load_model
-from skill.nlu import Matcher, default_matcher, normalize, stem
+from skill.language.model import filled_samples, load_model
+from skill.language.nlu import Matcher, default_matcher, normalize, stem
 
 GOLDEN = Path(__file__).parent / "golden" / "en-US.yaml"
 UNSEEN = Path(__file__).parent / "golden" / "en-US.unseen.yaml"

@@ -14,7 +14,7 @@ from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill.serialize import EnvelopeSerializer, deserialize_parsed, envelope_serializer, parse_alexa_time
+from skill.web.serialize import EnvelopeSerializer, deserialize_parsed, envelope_serializer, parse_alexa_time
 from tests.client import AlexaClient, intent_request
 from tests.paths import ALEXA_FIXTURES
 
@@ -185,7 +185,7 @@ def test_mutated_envelopes_as_the_sdk(case):
 
 def test_the_skills_responses_serialize_as_the_sdk(content, store, monkeypatch):
     """Every response of a real conversation: our JSON equals the SDK's for the same object."""
-    from skill import webapp
+    from skill.web import app as webapp
     from skill.config import Config
     from tests.client import flask_poster
     from tests.conftest import SECRET

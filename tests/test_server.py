@@ -56,7 +56,7 @@ def test_production_server_refuses_verification_off_on_a_public_address(tmp_path
     env = server_env(BIND=f"0.0.0.0:{port}", ALEXA_VERIFY_SIGNATURES="0",
                      DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    p = subprocess.run([gunicorn, "-c", "gunicorn.conf.py", "skill.webapp:create_app()"], cwd=ROOT,
+    p = subprocess.run([gunicorn, "-c", "gunicorn.conf.py", "skill.web.app:create_app()"], cwd=ROOT,
                        env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode != 0
     assert "refusing to start" in (p.stdout + p.stderr)

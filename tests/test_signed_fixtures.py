@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from skill.verifier import AlexaVerifier, VerificationError, validate_cert_url
+from skill.web.verifier import AlexaVerifier, VerificationError, validate_cert_url
 
 CERT7 = "asksdk_nodejs_express_adapter_cert7"
 CERT5 = "sidoh_alexa_verifier_cert5"
@@ -119,7 +119,7 @@ def test_genuine_request_passes_url_and_chain_checks_through_verify(signed_dir):
 def test_symantec_chains_are_refused_as_untrusted(signed_dir, certifi_verifier, folder):
     from cryptography import x509
 
-    from skill.verifier import load_certifi_roots
+    from skill.web.verifier import load_certifi_roots
 
     store_subjects = {root.subject for root in load_certifi_roots()}
     for capture in _captures(signed_dir, folder):

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from skill import ssml
-from skill.ssml import MAX_BREAK_SECONDS, MAX_SSML_CHARS, Speech
+from skill.voice import ssml
+from skill.voice.ssml import MAX_BREAK_SECONDS, MAX_SSML_CHARS, Speech
 
 BREAK_RE = re.compile(r'<break time="(\d+)(ms|s)"/>')
 

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from skill import storage  # noqa: E402
-from skill.storage import (  # noqa: E402
+from skill import store as storage  # noqa: E402
+from skill.store import (  # noqa: E402
     MAX_ATTRIBUTES_BYTES, SCHEMA_VERSION, StorageUnavailable, Store, open_store,
 )
 
@@ -326,13 +326,13 @@ def test_concurrent_threads(store):
 
 
 # Spawned children run this code with the builtin exec as their target, so they import
-# only skill.storage (not pytest/hypothesis through this module): quick to start.
+# only skill.store (not pytest/hypothesis through this module): quick to start.
 PROCESS_VALUE = """
 def process_value(writer, n):
     return {"writer": writer, "n": n, "text": f"wr\u00efter {writer} \U0001f642 " * (writer + 1)}
 """
 PROCESS_WRITER = PROCESS_VALUE + """
-from skill.storage import open_store
+from skill.store import open_store
 barrier.wait(30)             # all processes open a fresh database at once: concurrent migration
 store = open_store(url)
 for n in range(rounds):

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from werkzeug.datastructures import EnvironHeaders
 
-from skill.verifier import (
+from skill.web.verifier import (
     AlexaVerifier,
     NoRedirectHandler,
     UrllibFetcher,

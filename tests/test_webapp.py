@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.config import Config, ConfigError
-from skill.verifier import AlexaVerifier
-from skill.webapp import create_app
+from skill.web.verifier import AlexaVerifier
+from skill.web.app import create_app
 from tests.ca_util import iso, make_pki
 from tests.client import AlexaClient, SKILL_ID, check_ssml, flask_poster, plain
 from tests.conftest import SECRET
@@ -77,7 +77,7 @@ def test_handler_exception_is_answered_politely_and_keeps_progress(app, alexa, c
     alexa.intent("StartRoutineIntent", routine="lower_back")
     alexa.intent("AMAZON.NoIntent")
     before = dict(alexa.attributes)
-    from skill.handlers import IntentHandler
+    from skill.dialog.handlers import IntentHandler
 
     def boom(self, handler_input):
         raise RuntimeError("bug")
@@ -159,7 +159,7 @@ def test_unreachable_certificate_url_is_a_quick_400_and_server_keeps_serving(con
     hang.listen(8)                          # accepts connections, never answers
 
     def fetch_through_hanging_socket(url, timeout):
-        from skill.verifier import UrllibFetcher
+        from skill.web.verifier import UrllibFetcher
         return UrllibFetcher()(f"http://127.0.0.1:{hang.getsockname()[1]}/echo.api/x.pem", timeout)
     verifier = AlexaVerifier(fetcher=fetch_through_hanging_socket, fetch_timeout=1.0)
     app = create_app(Config(host="127.0.0.1", verify_signatures=True, session_secret=SECRET),

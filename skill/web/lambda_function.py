@@ -1,16 +1,16 @@
 """AWS Lambda entry point: the same skill object as the web service.
 
-Handler: `skill.lambda_function.handler`. Configure with the same environment variables
+Handler: `skill.web.lambda_function.handler`. Configure with the same environment variables
 (DATABASE_URL should point at PostgreSQL, SESSION_SECRET must be set so that every
 concurrent Lambda instance accepts the sessions of the others). Lambda invocations come
 from Alexa's trigger with the skill id check, so signature verification does not apply.
 """
 from __future__ import annotations
 
-from .config import Config
-from .content import load_content
-from .handlers import build_skill_builder
-from .storage import open_store
+from ..config import Config
+from ..content import load_content
+from ..dialog.handlers import build_skill_builder
+from ..store import open_store
 
 _config = Config.from_env()
 _builder = build_skill_builder(load_content(_config.content_dir), secret=_config.session_secret,

@@ -5,7 +5,7 @@ attributes"): the resume point, preferences, a short history and the disclaimer 
 
 Privacy policy: **never health data.** Screening answers, pain reports and anything else
 about the user's body live in the session only (SPEC §3). This module stores whatever dict
-it is given, so the rule is enforced by the caller (handlers/conversation); this module
+it is given, so the rule is enforced by the caller (skill/dialog/); this module
 makes sure that nothing it logs or raises contains attribute contents or a full user id
 (user ids are logged as a short hash, see :func:`user_ref`).
 

@@ -26,7 +26,7 @@ import yaml
 
 from skill import constants as C
 
-ROOT = Path(__file__).resolve().parent.parent
+from skill.config import REPO_ROOT as ROOT
 SOURCE_PATH = ROOT / "interaction_model" / "source" / f"{C.LOCALE}.yaml"
 MODEL_PATH = ROOT / "interaction_model" / "interactionModels" / "custom" / f"{C.LOCALE}.json"
 MANIFEST_PATH = ROOT / "interaction_model" / "skill.json"

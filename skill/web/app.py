@@ -15,9 +15,9 @@ from ask_sdk_model import RequestEnvelope
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .config import Config
-from .content import load_content
-from .handlers import build_skill_builder
+from ..config import Config
+from ..content import load_content
+from ..dialog.handlers import build_skill_builder
 from .serialize import deserialize_parsed, envelope_serializer
 from .verifier import AlexaVerifier, VerificationError
 
@@ -64,7 +64,7 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
     config.check()
     content = content or load_content(config.content_dir)
     if store is None:
-        from .storage import open_store
+        from ..store import open_store
         store = open_store(config.database_url, data_dir=config.data_dir)
     if config.verify_signatures and verifier is None:
         verifier = AlexaVerifier(fetch_timeout=config.cert_fetch_timeout)
@@ -137,7 +137,7 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
         log.error("request %s: unexpected error %s (ref %s)", g.get("request_id", "-"),
                   type(e).__name__, ref, exc_info=e)
         text = content.text("prompts", "error")
-        from .ssml import Speech
+        from ..voice.ssml import Speech
         return jsonify(version="1.0", response={
             "outputSpeech": {"type": "SSML", "ssml": Speech().say(text).ssml()},
             "shouldEndSession": True}), 200

@@ -4,8 +4,8 @@
   the user (tolerating a database that is down) and builds the `Turn` every handler uses.
 - `ScreeningGateHandler` comes first: while the red-flag question is open, every intent is an
   answer to it (SPEC §3).
-- `IntentHandler(intent, action)`: one per intent, calling the plain function in
-  skill.conversation.
+- `IntentHandler(intent, action)`: one per intent, calling the plain conversation function
+  that skill/dialog/routing.py names for it.
 - `SaveTurn` (response interceptor) seals the session state into the response and saves the
   user's memory once, only when it changed; "delete my data" deletes instead.
 """
@@ -24,9 +24,11 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model.slu.entityresolution import StatusCode
 
-from . import conversation as conv
-from .content import Content
-from .ssml import Speech
+from ..content import Content
+from ..voice.ssml import Speech
+from . import menu, routing
+from .state import SCREENING_STATES, fresh_state, seal, unseal
+from .turn import Memory, Reply, Slot, Turn
 
 log = logging.getLogger(__name__)
 TURN = "turn"
@@ -36,12 +38,12 @@ def _request_id(handler_input: HandlerInput) -> str:
     return getattr(handler_input.request_envelope.request, "request_id", None) or "-"
 
 
-def turn_of(handler_input: HandlerInput) -> conv.Turn:
+def turn_of(handler_input: HandlerInput) -> Turn:
     return handler_input.attributes_manager.request_attributes[TURN]
 
 
-def _slots(request) -> dict[str, conv.Slot]:
-    out: dict[str, conv.Slot] = {}
+def _slots(request) -> dict[str, Slot]:
+    out: dict[str, Slot] = {}
     intent = getattr(request, "intent", None)
     for name, slot in ((getattr(intent, "slots", None) or {}).items()):
         ids: list[str] = []
@@ -51,7 +53,7 @@ def _slots(request) -> dict[str, conv.Slot]:
                 ids += [v.value.id for v in (auth.values or []) if v.value and v.value.id]
         value = getattr(slot, "value", None)
         if value or ids:
-            out[name] = conv.Slot(value=value, ids=tuple(ids))
+            out[name] = Slot(value=value, ids=tuple(ids))
     return out
 
 
@@ -61,7 +63,7 @@ def _user_id(envelope) -> str | None:
     return getattr(user, "user_id", None)
 
 
-def _respond(handler_input: HandlerInput, reply: conv.Reply):
+def _respond(handler_input: HandlerInput, reply: Reply):
     rb = handler_input.response_builder
     rb.speak(reply.speech.ssml())
     if reply.end:
@@ -80,10 +82,10 @@ class LoadTurn(AbstractRequestInterceptor):
         am = handler_input.attributes_manager
         session = env.session
         if session is None or session.new or not session.session_id:
-            state = conv.fresh_state()
+            state = fresh_state()
         else:
-            state = conv.unseal(am.session_attributes, session.session_id, self.secret, self.content)
-        memory = conv.Memory()
+            state = unseal(am.session_attributes, session.session_id, self.secret, self.content)
+        memory = Memory()
         before: dict = {}
         if _user_id(env) and not is_request_type("SessionEndedRequest")(handler_input):
             try:
@@ -99,13 +101,13 @@ class LoadTurn(AbstractRequestInterceptor):
                 memory.available = False
         ts = getattr(env.request, "timestamp", None)
         today = ts.date() if isinstance(ts, dt.datetime) else dt.datetime.now(dt.timezone.utc).date()
-        turn = conv.Turn(self.content, state, memory, today)
+        turn = Turn(self.content, state, memory, today)
         am.request_attributes["memory_before"] = before
         if is_request_type("IntentRequest")(handler_input):
             turn.intent = env.request.intent.name
             turn.slots = _slots(env.request)
-            if state["state"] not in (conv.SCREENING, conv.FOLLOWUP):
-                conv.settle(turn)
+            if state["state"] not in SCREENING_STATES:
+                routing.settle(turn)
         am.request_attributes[TURN] = turn
 
 
@@ -120,7 +122,7 @@ class SaveTurn(AbstractResponseInterceptor):
             return
         session = handler_input.request_envelope.session
         if session is not None and session.session_id:
-            am.session_attributes = conv.seal(turn.state, session.session_id, self.secret)
+            am.session_attributes = seal(turn.state, session.session_id, self.secret)
         mem = turn.memory
         changed = mem.data != am.request_attributes.get("memory_before")
         if not mem.available or not (changed or mem.delete_requested):
@@ -140,7 +142,7 @@ class RequestTypeHandler(AbstractRequestHandler):
     """Any request of one type: hands the turn to a conversation function. Used for launch,
     and (last among intent handlers) for an intent not in our model, answered like fallback."""
 
-    def __init__(self, request_type: str, action: Callable[[conv.Turn], conv.Reply]):
+    def __init__(self, request_type: str, action: Callable[[Turn], Reply]):
         self.request_type, self.action = request_type, action
 
     def can_handle(self, handler_input):
@@ -155,16 +157,16 @@ class ScreeningGateHandler(AbstractRequestHandler):
 
     def can_handle(self, handler_input):
         return (is_request_type("IntentRequest")(handler_input)
-                and turn_of(handler_input).state["state"] in (conv.SCREENING, conv.FOLLOWUP))
+                and turn_of(handler_input).state["state"] in SCREENING_STATES)
 
     def handle(self, handler_input):
-        return _respond(handler_input, conv.screening_answer(turn_of(handler_input)))
+        return _respond(handler_input, routing.screening(turn_of(handler_input)))
 
 
 class IntentHandler(AbstractRequestHandler):
     """One per intent: hands the turn to the conversation function for that intent."""
 
-    def __init__(self, intent: str, action: Callable[[conv.Turn], conv.Reply]):
+    def __init__(self, intent: str, action: Callable[[Turn], Reply]):
         self.intent, self.action = intent, action
 
     def can_handle(self, handler_input):
@@ -234,15 +236,15 @@ class PoliteErrorHandler(AbstractExceptionHandler):
 
 def build_skill_builder(content: Content, *, secret: bytes, store=None,
                         skill_id: str | None = None) -> CustomSkillBuilder:
-    conv.check_content(content)
+    routing.check_content(content)
     sb = CustomSkillBuilder(persistence_adapter=store)
     sb.skill_id = skill_id
     sb.add_global_request_interceptor(LoadTurn(content, secret))
     sb.add_global_response_interceptor(SaveTurn(secret))
     for handler in (SessionEndedHandler(), SkillDisabledHandler(),
-                    RequestTypeHandler("LaunchRequest", conv.launch), ScreeningGateHandler(),
-                    *(IntentHandler(intent, action) for intent, action in conv.ACTIONS.items()),
-                    RequestTypeHandler("IntentRequest", conv.fallback), OtherRequestHandler()):
+                    RequestTypeHandler("LaunchRequest", menu.launch), ScreeningGateHandler(),
+                    *(IntentHandler(intent, action) for intent, action in routing.ACTIONS.items()),
+                    RequestTypeHandler("IntentRequest", menu.fallback), OtherRequestHandler()):
         sb.add_request_handler(handler)
     sb.add_exception_handler(PoliteErrorHandler(content))
     return sb

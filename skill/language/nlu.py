@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from skill import constants as C
-from skill.model import MODEL_PATH, load_model, spoken_form
+from skill.language.model import MODEL_PATH, load_model, spoken_form
 
 # Words people add that carry no meaning for matching.
 FILLERS = frozenset("""
@@ -61,7 +61,7 @@ SLOT_WEIGHT = 1.5
 
 
 def normalize(text: str) -> str:
-    """Lower-case words as Alexa would transcribe them (see `skill.model.spoken_form`)."""
+    """Lower-case words as Alexa would transcribe them (see `skill.language.model.spoken_form`)."""
     return spoken_form(text or "")
 
 

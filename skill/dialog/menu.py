@@ -1,0 +1,116 @@
+"""The menu and what can be asked anywhere: launch, choosing and listing routines, FAQ
+questions, help, fallback and stop."""
+from __future__ import annotations
+
+from .. import constants as C
+from . import gate, memory
+from .replies import blocked, follow_up, menu, offer_resume
+from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, PAIN, fresh_state
+from .turn import Reply, Turn, ask, end, lookup
+
+
+def launch(turn: Turn) -> Reply:
+    turn.state = fresh_state()
+    mem = turn.memory
+    sp = turn.speech(turn.t("welcome_back" if mem.data.get("history") else "welcome"))
+    if not mem.data.get("disclaimer_heard"):
+        sp.say(turn.t("disclaimer"))
+        mem.data["disclaimer_heard"] = True
+    point = memory.resume_point(turn)
+    if point:
+        turn.state.update(state=OFFER_RESUME, pending=point)
+        return offer_resume(turn, sp)
+    sp.say(turn.t("what_i_do"))
+    return menu(turn, sp)
+
+
+def list_routines(turn: Turn) -> Reply:
+    routines = turn.content.routines.values()
+    sp = turn.speech(turn.t("list_intro", count=len(routines)))
+    for r in routines:
+        sp.say(turn.t("list_item", routine=r.name, minutes=r.minutes, description=r.description))
+    if turn.state["state"] == MENU and not turn.state["blocked"]:
+        return ask(turn, sp, turn.t("list_question"), turn.t("menu_reprompt"))
+    return follow_up(turn, sp)
+
+
+def choose_routine(turn: Turn) -> tuple[str | None, str | None]:
+    """(routine id, words heard that matched nothing)."""
+    c = turn.content
+    rslot, aslot, pslot = (turn.slots.get(n) for n in (C.SLOT_ROUTINE, C.SLOT_AREA, C.SLOT_POSITION))
+    rid = lookup(rslot, c.routines)
+    if rid:
+        return rid, None
+    # a routine slot may catch an area or position name ("the lower back one")
+    area = lookup(aslot, c.areas) or lookup(rslot, c.areas)
+    pos = lookup(pslot, c.positions) or lookup(rslot, c.positions)
+    if area or pos:
+        for r in c.routines.values():
+            if (not area or area in r.areas) and (not pos or pos in r.positions):
+                return r.id, None
+        for r in c.routines.values():   # no routine fits both: the area matters most
+            if (area and area in r.areas) or (not area and pos in r.positions):
+                return r.id, None
+    heard = next((s.value for s in (rslot, aslot, pslot) if s is not None and s.value), None)
+    return None, heard
+
+
+def _choices(turn: Turn) -> str:
+    names = [f"the {r.name}" for r in turn.content.routines.values()]
+    return ", ".join(names[:-1]) + ", or " + names[-1] if len(names) > 1 else names[0]
+
+
+def start_routine(turn: Turn) -> Reply:
+    if turn.state["blocked"]:
+        return blocked(turn)
+    rid, heard = choose_routine(turn)
+    if rid is None:
+        sp = turn.speech(turn.t("unknown_routine", heard=heard) if heard else turn.t("no_routine_match"),
+                         turn.t("routine_choices", choices=_choices(turn)))
+        return menu(turn, sp)
+    return gate.begin(turn, {"routine": rid, "index": 0})
+
+
+def question(turn: Turn) -> Reply:
+    entry_id = lookup(turn.slots.get(C.SLOT_TOPIC), turn.content.faq)
+    if entry_id is None:
+        return ask(turn, turn.speech(turn.t("question_unknown")), turn.t("question_ask"),
+                   turn.t("question_ask"))
+    sp = turn.speech(*turn.content.faq[entry_id].answer)
+    if turn.state["state"] == MENU and not turn.state["blocked"]:
+        return ask(turn, sp, turn.t("question_menu_follow"), turn.t("menu_reprompt"))
+    return follow_up(turn, sp)
+
+
+def help_(turn: Turn) -> Reply:
+    st = turn.state
+    if st["state"] in IN_ROUTINE:
+        r = turn.routine
+        sp = turn.speech(turn.t("help_routine", routine=r.name, number=st["index"] + 1,
+                                total=len(r.items)))
+        if st["state"] == PAUSED:
+            sp.say(turn.t("help_paused"))
+        if st["state"] == PAIN:
+            sp.say(turn.t("help_pain"))
+        return follow_up(turn, sp)
+    if st["state"] == CONFIRM_DELETE:
+        return follow_up(turn, turn.speech(turn.t("help_delete")))
+    sp = turn.speech(turn.t("help_menu"))
+    if st["blocked"]:
+        sp.say(turn.s("blocked"))
+    return follow_up(turn, sp)
+
+
+def fallback(turn: Turn) -> Reply:
+    if turn.state["state"] in IN_ROUTINE:
+        return follow_up(turn, turn.speech(turn.t("fallback_routine", routine=turn.routine.name)))
+    return follow_up(turn, turn.speech(turn.t("fallback_menu")))
+
+
+def stop(turn: Turn) -> Reply:
+    st = turn.state
+    in_routine = st["state"] in IN_ROUTINE
+    st.update(state=MENU, pending=None, unclear=0)
+    if in_routine:
+        return end(turn, turn.speech(turn.t("stop_saved")))
+    return end(turn, turn.speech(turn.t("goodbye")))

@@ -1,0 +1,110 @@
+"""Conversation state: what it may hold, and how it travels in session attributes.
+
+The state is a small dict (`fresh_state()` shows every key). It travels to Alexa and back in
+the session attributes as compact JSON text plus an HMAC bound to the session id, so a
+tampered, replayed-into-another-session or malformed state is a fresh start, never a way
+past the screening gate (skill/dialog/gate.py).
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from ..content import Content
+
+log = logging.getLogger("skill.dialog")
+
+# States of the session.
+MENU = "menu"
+OFFER_RESUME = "offer_resume"
+SCREENING = "screening"
+FOLLOWUP = "followup"
+ROUTINE = "routine"
+PAUSED = "paused"
+PAIN = "pain"
+CONFIRM_DELETE = "confirm_delete"
+STATES = (MENU, OFFER_RESUME, SCREENING, FOLLOWUP, ROUTINE, PAUSED, PAIN, CONFIRM_DELETE)
+IN_ROUTINE = (ROUTINE, PAUSED, PAIN)
+PENDING_STATES = (OFFER_RESUME, SCREENING, FOLLOWUP)
+SCREENING_STATES = (SCREENING, FOLLOWUP)
+
+SESSION_KEY = "bsc"
+SIG_KEY = "sig"
+MAX_STATE_CHARS = 2000        # a sealed state is about 150; anything far bigger is not ours
+
+
+def fresh_state() -> dict:
+    return {"state": MENU, "routine": None, "index": 0, "part": 0, "pending": None,
+            "cleared": False, "blocked": False, "unclear": 0, "back": None}
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def valid_position(content: Content, routine: Any, index: Any) -> bool:
+    return (isinstance(routine, str) and routine in content.routines and _is_int(index)
+            and 0 <= index < len(content.routines[routine].items))
+
+
+def validate_state(raw: Any, content: Content) -> dict | None:
+    """The state if it is well formed and refers to content that exists, else None."""
+    if not isinstance(raw, dict) or set(raw) != set(fresh_state()):
+        return None
+    s = raw
+    if s["state"] not in STATES or s["back"] not in (None, *STATES):
+        return None
+    if not all(isinstance(s[k], bool) for k in ("cleared", "blocked")):
+        return None
+    if not (_is_int(s["unclear"]) and 0 <= s["unclear"] <= 1):
+        return None
+    if not (_is_int(s["part"]) and 0 <= s["part"] < 100 and _is_int(s["index"])):
+        return None
+    if s["routine"] is not None and not valid_position(content, s["routine"], s["index"]):
+        return None
+    in_routine = s["state"] in IN_ROUTINE or (s["state"] == CONFIRM_DELETE and s["back"] in IN_ROUTINE)
+    if in_routine and (s["routine"] is None or not s["cleared"]):
+        return None
+    p = s["pending"]
+    if s["state"] in PENDING_STATES:
+        if not (isinstance(p, dict) and set(p) == {"routine", "index"}
+                and valid_position(content, p["routine"], p["index"])):
+            return None
+    elif p is not None:
+        return None
+    if s["state"] == CONFIRM_DELETE and s["back"] in (None, CONFIRM_DELETE, *PENDING_STATES):
+        return None
+    return dict(s)
+
+
+def _mac(secret: bytes, session_id: str, text: str) -> str:
+    return hmac.digest(secret, (session_id + "\n" + text).encode(), "sha256").hex()
+
+
+def seal(state: dict, session_id: str, secret: bytes) -> dict:
+    """Session attributes for the response: the state as compact JSON text plus its HMAC.
+    Text, not a nested object: the MAC covers the exact characters (no re-encoding to check
+    it), and Alexa and ask-sdk copy a string for free."""
+    text = json.dumps(state, sort_keys=True, separators=(",", ":"))
+    return {SESSION_KEY: text, SIG_KEY: _mac(secret, session_id, text)}
+
+
+def unseal(attributes: Any, session_id: str, secret: bytes, content: Content) -> dict:
+    """The state from request session attributes; anything doubtful is a fresh start."""
+    if not isinstance(attributes, dict) or SESSION_KEY not in attributes:
+        return fresh_state()
+    text, sig = attributes.get(SESSION_KEY), attributes.get(SIG_KEY)
+    valid = None
+    if (isinstance(text, str) and isinstance(sig, str) and len(text) <= MAX_STATE_CHARS
+            and hmac.compare_digest(sig.encode("utf-8", "replace"),
+                                    _mac(secret, session_id, text).encode())):
+        try:
+            valid = validate_state(json.loads(text), content)
+        except (ValueError, RecursionError):
+            valid = None
+    if valid is None:
+        log.warning("session state rejected (tampered, stale or malformed): fresh start")
+        return fresh_state()
+    return valid
