@@ -131,10 +131,12 @@ class LoadTurn(AbstractRequestInterceptor):
         if is_request_type("IntentRequest")(handler_input):
             turn.intent = env.request.intent.name
             turn.slots = _slots(env.request)
+            if state["state"] not in SCREENING_STATES:
+                routing.settle(turn)
         elif is_request_type(screens.USER_EVENT)(handler_input):
             turn.intent, turn.slots = _touched(env.request)
-        if turn.intent is not None and state["state"] not in SCREENING_STATES:
-            routing.settle(turn)
+            if turn.intent is not None and state["state"] not in SCREENING_STATES:
+                routing.settle(turn)
         am.request_attributes[TURN] = turn
 
 
