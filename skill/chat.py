@@ -6,6 +6,8 @@ interaction model Alexa gets (skill/language/nlu.py), wrapped in a proper Alexa 
 to the skill's own Flask app in-process. Session attributes travel from one turn to the
 next as Alexa carries them. What Alexa would say is printed as plain text, with silences
 shown as ``[pause 10 s]``; ``--speak`` also plays the SSML through ``espeak-ng -m``.
+``--show-screen`` makes the console an Echo Show (a device with APL) and prints the APL
+datasource of each response that has a screen, i.e. what the screen would show.
 
   open back stretch coach                  starts the skill (so does an empty first line)
   ask back stretch coach to <request>      a one-shot request in a new session
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -34,6 +37,10 @@ from skill.language.nlu import Matcher, default_matcher
 APP_ID = "amzn1.ask.skill.console-back-stretch-coach"
 DEFAULT_USER = "amzn1.ask.account.console"
 EXIT_WORDS = {"exit", "/exit", "/quit", "/q"}
+#: What an Echo Show 8 says about its screen (--show-screen): APL, a 1024 x 600 landscape hub.
+SCREEN_DEVICE = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
+SCREEN_VIEWPORT = {"shape": "RECTANGLE", "pixelWidth": 1024, "pixelHeight": 600, "dpi": 160,
+                   "currentPixelWidth": 1024, "currentPixelHeight": 600, "touch": ["SINGLE"]}
 
 
 def ssml_to_text(ssml: str | None) -> str:
@@ -70,13 +77,14 @@ class Console:
     """One simulated device and user talking to the skill's Flask app."""
 
     def __init__(self, app, matcher: Matcher, out: TextIO, *, user_id: str = DEFAULT_USER,
-                 speak: bool = False, show_intents: bool = True):
+                 speak: bool = False, show_intents: bool = True, show_screen: bool = False):
         self.client = app.test_client()
         self.matcher = matcher
         self.out = out
         self.user_id = user_id
         self.speak = speak and bool(shutil.which("espeak-ng"))
         self.show_intents = show_intents
+        self.show_screen = show_screen
         self.session: Session | None = None
 
     # ------------------------------------------------------------------ envelopes
@@ -85,17 +93,21 @@ class Console:
             self.session = Session()
         s = self.session
         system_user = {"userId": self.user_id}
+        context = {"System": {
+            "application": {"applicationId": APP_ID},
+            "user": dict(system_user),
+            "device": {"deviceId": "amzn1.ask.device.console",
+                       "supportedInterfaces": dict(SCREEN_DEVICE) if self.show_screen else {}},
+            "apiEndpoint": "https://api.amazonalexa.com",
+        }}
+        if self.show_screen:
+            context["Viewport"] = dict(SCREEN_VIEWPORT)
         return {
             "version": "1.0",
             "session": {"new": s.new, "sessionId": s.id,
                         "application": {"applicationId": APP_ID},
                         "user": dict(system_user), "attributes": dict(s.attributes)},
-            "context": {"System": {
-                "application": {"applicationId": APP_ID},
-                "user": dict(system_user),
-                "device": {"deviceId": "amzn1.ask.device.console", "supportedInterfaces": {}},
-                "apiEndpoint": "https://api.amazonalexa.com",
-            }},
+            "context": context,
             "request": {
                 **request,
                 "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
@@ -144,6 +156,8 @@ class Console:
         if ssml:
             self.out.write(f"alexa> {ssml_to_text(ssml)}\n")
             self._speak(ssml)
+        if self.show_screen:
+            self.show(response)
         if response.get("shouldEndSession") is False or (
                 response.get("shouldEndSession") is None and reprompt_ssml):
             assert self.session is not None
@@ -158,6 +172,14 @@ class Console:
             self.session = None
             self.out.write("  (session ended)\n")
         self.out.flush()
+
+    def show(self, response: dict) -> None:
+        """Print the datasource of the response's APL document: what the screen shows."""
+        for directive in response.get("directives") or ():
+            if directive.get("type") == "Alexa.Presentation.APL.RenderDocument":
+                shown = json.dumps(directive.get("datasources"), indent=2, ensure_ascii=False)
+                self.out.write(f"  [screen: {directive.get('token', '')}]\n")
+                self.out.write("".join(f"  | {line}\n" for line in shown.splitlines()))
 
     def _speak(self, ssml: str) -> None:
         if not self.speak:
@@ -224,6 +246,8 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None,
     parser.add_argument("--user", default=DEFAULT_USER, help="the Alexa user id to use")
     parser.add_argument("--quiet", action="store_true",
                         help="do not show the matched intent and slots")
+    parser.add_argument("--show-screen", action="store_true",
+                        help="be a device with a screen (APL) and print what the screen shows")
     args = parser.parse_args(argv)
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
@@ -253,7 +277,7 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None,
         if args.speak and not shutil.which("espeak-ng"):
             out.write("(espeak-ng is not installed: printing only)\n")
         console = Console(app, matcher, out, user_id=args.user, speak=args.speak,
-                          show_intents=not args.quiet)
+                          show_intents=not args.quiet, show_screen=args.show_screen)
         interactive = hasattr(stdin, "isatty") and stdin.isatty()
         out.write(BANNER)
         while True:

@@ -88,6 +88,22 @@ class Resp:
     def session_attributes(self) -> dict:
         return (self.body or {}).get("sessionAttributes") or {}
 
+    @property
+    def directives(self) -> list[dict]:
+        return self.response.get("directives") or []
+
+    def rendered(self, kind: str = "Alexa.Presentation.APL.RenderDocument") -> dict | None:
+        """The one directive of that type (None if there is none)."""
+        found = [d for d in self.directives if d.get("type") == kind]
+        assert len(found) <= 1, found
+        return found[0] if found else None
+
+    @property
+    def screen(self) -> dict | None:
+        """What the APL screen shows: the RenderDocument's datasource object (or None)."""
+        doc = self.rendered()
+        return doc["datasources"]["payload"] if doc else None
+
 
 def plain(ssml: str) -> str:
     text = re.sub(r"<break[^>]*/>", " ", ssml)
@@ -120,8 +136,11 @@ def check_ssml(ssml: str) -> None:
 
 class AlexaClient:
     def __init__(self, post, *, user_id: str = "amzn1.ask.account.TESTUSER", locale: str = "en-US",
-                 skill_id: str = SKILL_ID, timestamp=now_iso):
+                 skill_id: str = SKILL_ID, timestamp=now_iso, device: dict | None = None):
+        """device: what the device says about itself, {"supportedInterfaces": {...}} plus any
+        other context keys ("Viewport", "Viewports"); default: a speaker without a screen."""
         self.post, self.user_id, self.locale, self.skill_id = post, user_id, locale, skill_id
+        self.device = device or {}
         self.timestamp = timestamp
         self.session_id: str | None = None
         self.attributes: dict = {}
@@ -145,8 +164,10 @@ class AlexaClient:
                         "application": application, "attributes": self.attributes, "user": user},
             "context": {"System": {"application": application, "user": user,
                                    "device": {"deviceId": "amzn1.ask.device.TEST",
-                                              "supportedInterfaces": {}},
-                                   "apiEndpoint": "https://api.amazonalexa.com"}},
+                                              "supportedInterfaces": dict(
+                                                  self.device.get("supportedInterfaces", {}))},
+                                   "apiEndpoint": "https://api.amazonalexa.com"},
+                        **{k: v for k, v in self.device.items() if k != "supportedInterfaces"}},
             "request": request,
         }
 
@@ -175,6 +196,13 @@ class AlexaClient:
         """slots: name=id (resolved by entity resolution) or name=("heard words", None) for
         words that matched no value."""
         return self.send(self.envelope(intent_request(name, **slots)))
+
+    def touch(self, *arguments, token: str = "backstretch.stretch") -> Resp:
+        """A press on a screen's button: an APL UserEvent with the SendEvent's arguments."""
+        return self.send(self.envelope({
+            "type": "Alexa.Presentation.APL.UserEvent", "token": token,
+            "arguments": list(arguments), "components": {},
+            "source": {"type": "TouchWrapper", "handler": "Press", "id": ""}}))
 
     def end(self, reason: str = "EXCEEDED_MAX_REPROMPTS") -> Resp:
         if self.session_id is None:

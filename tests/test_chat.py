@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -147,3 +148,30 @@ def test_speak_pipes_ssml_to_espeak(monkeypatch, tmp_path):
 ])
 def test_ssml_to_text(ssml, text):
     assert chat.ssml_to_text(ssml) == text
+
+
+def test_show_screen_prints_what_a_screen_would_show(texts):
+    transcript = run_chat(["open back stretch coach", "start the quick release", "no", "stop"],
+                          "--show-screen")
+    assert "[screen: backstretch.menu]" in transcript
+    assert "[screen: backstretch.stretch]" in transcript
+    shown = transcript.split("[screen: backstretch.stretch]")[1].split("(listening…)")[0]
+    payload = json.loads("".join(line.strip()[2:] for line in shown.strip().splitlines()))
+    assert payload["payload"]["progress"].startswith("Stretch 1 of")
+    assert texts["screens"]["button_next"] in [b["label"] for b in payload["payload"]["buttons"]]
+    assert "[screen:" not in run_chat(["open back stretch coach", "stop"])   # not without it
+
+
+def test_the_console_is_a_screen_device_only_with_show_screen(tmp_path):
+    from skill.config import Config
+    from skill.language.nlu import default_matcher
+    from skill.web.app import create_app
+
+    app = create_app(Config.local(data_dir=tmp_path, database_url=None))
+    for flag in (False, True):
+        c = chat.Console(app, default_matcher(), io.StringIO(), show_screen=flag)
+        c.spy = Spy(c)
+        c.line("open back stretch coach")
+        interfaces = c.spy.sent[0]["context"]["System"]["device"]["supportedInterfaces"]
+        assert ("Alexa.Presentation.APL" in interfaces) is flag
+        assert ("Viewport" in c.spy.sent[0]["context"]) is flag

@@ -440,6 +440,11 @@ INTENTS = [NEXT, PREV, REPEAT, START_OVER, PAUSE, RESUME, YES, NO, HELP, STOP, C
            "ProgressIntent", "ExplainStretchIntent", "SetPreferenceIntent", "HistoryIntent",
            "DeleteDataIntent", "Some.OtherSkillIntent"]
 
+TOUCHES = [("Next",), ("Repeat",), ("Pause",), ("Resume",), ("start", "lower_back"),
+           ("start", "quick_release"), ("dance",)]
+#: A device with a screen, so that every response that has one shows it and touches make sense.
+SCREEN_DEVICE = {"supportedInterfaces": {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}}
+
 step_kinds = [
     st.tuples(st.just("launch")),
     st.tuples(st.just("end")),
@@ -451,6 +456,8 @@ step_kinds = [
               st.sampled_from(["lower_back", "quick_release", "desk_break"]), st.none()),
     st.tuples(st.just("intent"), st.sampled_from([NEXT, NO, NO, YES, RESUME, FALLBACK, PREV]),
               st.none(), st.none()),
+    # a press on a screen's button: the same as the spoken word, gate included
+    st.tuples(st.just("touch"), st.sampled_from(TOUCHES)),
     st.tuples(st.just("tamper"), st.sampled_from([
         {"cleared": True}, {"state": "routine"}, {"state": "routine", "cleared": True,
                                                   "routine": "lower_back"},
@@ -464,10 +471,12 @@ step_kinds = [
 # stretch at all, and none answered the follow-up).
 at_the_gate = st.tuples(
     st.sampled_from(["lower_back", "quick_release", "desk_break"]),
-    st.lists(st.sampled_from([NO, NO, NO, YES, NEXT, RESUME, FALLBACK, PREV, "AMAZON.HelpIntent"]),
+    st.lists(st.sampled_from([NO, NO, NO, YES, NEXT, RESUME, FALLBACK, PREV, "AMAZON.HelpIntent",
+                              ("Next",), ("Resume",)]),
              min_size=1, max_size=2),
 ).map(lambda gate: [("intent", "StartRoutineIntent", gate[0], None),
-                    *[("intent", answer, None, None) for answer in gate[1]]])
+                    *[("touch", answer) if isinstance(answer, tuple) else ("intent", answer, None, None)
+                      for answer in gate[1]]])
 
 sequences = st.lists(st.one_of(*[kind.map(lambda step: [step]) for kind in step_kinds],
                                at_the_gate),
@@ -477,12 +486,12 @@ sequences = st.lists(st.one_of(*[kind.map(lambda step: [step]) for kind in step_
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=sequences)
 def test_no_stretch_unless_the_latest_screening_answer_was_no(app, content, sequence):
-    """Random sequences of requests (launch, any intent and slot, session end, tampered
-    attributes) never get a stretch unless the latest screening question in that session was
-    answered "no"."""
+    """Random sequences of requests (launch, any intent and slot, touches on a screen's
+    buttons, session end, tampered attributes) never get a stretch -- spoken or on screen --
+    unless the latest screening question in that session was answered "no"."""
     question = content.text("screening", "question")
     followup = content.text("screening", "followup")
-    alexa = AlexaClient(checked(flask_poster(app)), user_id="property-user")
+    alexa = AlexaClient(checked(flask_poster(app)), user_id="property-user", device=SCREEN_DEVICE)
     asked = None            # "main" / "followup" when the last response asked it
     latest_answer = None    # latest answer to the main question in this session
     stretches = 0
@@ -496,6 +505,13 @@ def test_no_stretch_unless_the_latest_screening_answer_was_no(app, content, sequ
             alexa.end()
             asked, latest_answer = None, None
             continue
+        elif step[0] == "touch":
+            new_session = alexa.session_id is None
+            resp = alexa.touch(*step[1])
+            if new_session:
+                latest_answer = None
+            elif asked == "main":
+                latest_answer = "other"             # a touch is never a "no"
         elif step[0] == "tamper":
             if not alexa.attributes:
                 continue
@@ -526,6 +542,9 @@ def test_no_stretch_unless_the_latest_screening_answer_was_no(app, content, sequ
         if resp.text and stretch_number(resp.text) is not None:
             assert latest_answer == "no", (step, resp.text[:200])
             stretches += 1
+        shown = resp.rendered()
+        if shown is not None and shown["token"] == "backstretch.stretch":
+            assert latest_answer == "no", step        # (a paused stretch stays on screen)
         asked = ("main" if question in resp.text else "followup" if followup in resp.text else None)
         if resp.ends:
             asked, latest_answer = None, None

@@ -183,8 +183,10 @@ def test_mutated_envelopes_as_the_sdk(case):
         assert envelope_serializer().serialize(ours[1]) == DefaultSerializer().serialize(sdk[1])
 
 
-def test_the_skills_responses_serialize_as_the_sdk(content, store, monkeypatch):
-    """Every response of a real conversation: our JSON equals the SDK's for the same object."""
+@pytest.mark.parametrize("device", [None, "Alexa.Presentation.APL", "Alexa.Presentation.APLT"])
+def test_the_skills_responses_serialize_as_the_sdk(content, store, monkeypatch, device):
+    """Every response of a real conversation: our JSON equals the SDK's for the same object
+    (on a speaker, and on devices whose responses carry the shared screen documents)."""
     from skill.web import app as webapp
     from skill.config import Config
     from tests.client import flask_poster
@@ -199,7 +201,8 @@ def test_the_skills_responses_serialize_as_the_sdk(content, store, monkeypatch):
             return out
     monkeypatch.setattr(webapp, "envelope_serializer", Spy)
     app = webapp.create_app(Config.local(session_secret=SECRET), store=store, content=content)
-    client = AlexaClient(flask_poster(app))
+    interfaces = {device: {"runtime": {"maxVersion": "2023.3"}}} if device else {}
+    client = AlexaClient(flask_poster(app), device={"supportedInterfaces": interfaces})
     client.launch()
     client.intent("StartRoutineIntent", routine="lower_back")
     client.intent("AMAZON.NoIntent")
@@ -209,3 +212,5 @@ def test_the_skills_responses_serialize_as_the_sdk(content, store, monkeypatch):
     assert len(seen) == 6
     for obj, ours in seen:
         assert ours == DefaultSerializer().serialize(obj)
+    assert sum(bool(ours["response"].get("directives")) for _, ours in seen) == (
+        {None: 0, "Alexa.Presentation.APL": 4, "Alexa.Presentation.APLT": 2}[device])

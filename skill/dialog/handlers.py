@@ -5,7 +5,9 @@
 - `ScreeningGateHandler` comes first: while the red-flag question is open, every intent is an
   answer to it (SPEC §3).
 - `IntentHandler(intent, action)`: one per intent, calling the plain conversation function
-  that skill/dialog/routing.py names for it.
+  that skill/dialog/routing.py names for it. A touch on a screen's button (an APL UserEvent)
+  is read as the intent of the same spoken word, so it takes the same way, gate included.
+- `_respond` adds the reply's screen for the devices that can show it (skill/voice/screens.py).
 - `SaveTurn` (response interceptor) seals the session state into the response and saves the
   user's memory once, only when it changed; "delete my data" deletes instead.
 """
@@ -25,6 +27,7 @@ from ask_sdk_core.utils import is_request_type
 from ask_sdk_model.slu.entityresolution import StatusCode
 
 from ..content import Content
+from ..voice import screens
 from ..voice.ssml import Speech
 from . import menu, routing
 from .state import SCREENING_STATES, fresh_state, seal, unseal
@@ -70,7 +73,29 @@ def _respond(handler_input: HandlerInput, reply: Reply):
         rb.set_should_end_session(True)
     else:
         rb.ask((reply.reprompt or reply.speech).ssml())
+    if reply.screen is not None:
+        for directive in _screen_directives(handler_input.request_envelope, reply.screen):
+            rb.add_directive(directive)
     return rb.response
+
+
+def _screen_directives(envelope, screen) -> list:
+    """What this device can show of the screen: nothing unless its supportedInterfaces say so."""
+    context = envelope.context
+    device = getattr(getattr(context, "system", None), "device", None)
+    interfaces = getattr(device, "supported_interfaces", None)
+    if interfaces is None:
+        return []
+    return screens.directives(screen, interfaces, getattr(context, "viewports", None))
+
+
+def _touched(request) -> tuple[str | None, dict[str, Slot]]:
+    """A touch on one of our buttons (APL UserEvent) as the intent of the same spoken word."""
+    found = screens.touched(getattr(request, "arguments", None))
+    if found is None:
+        return None, {}
+    intent, ids = found
+    return intent, {name: Slot(ids=(value,)) for name, value in ids.items()}
 
 
 class LoadTurn(AbstractRequestInterceptor):
@@ -107,6 +132,10 @@ class LoadTurn(AbstractRequestInterceptor):
             turn.intent = env.request.intent.name
             turn.slots = _slots(env.request)
             if state["state"] not in SCREENING_STATES:
+                routing.settle(turn)
+        elif is_request_type(screens.USER_EVENT)(handler_input):
+            turn.intent, turn.slots = _touched(env.request)
+            if turn.intent is not None and state["state"] not in SCREENING_STATES:
                 routing.settle(turn)
         am.request_attributes[TURN] = turn
 
@@ -153,11 +182,12 @@ class RequestTypeHandler(AbstractRequestHandler):
 
 
 class ScreeningGateHandler(AbstractRequestHandler):
-    """While the red-flag question is open, every intent is an answer to it."""
+    """While the red-flag question is open, every intent (or touch) is an answer to it."""
 
     def can_handle(self, handler_input):
-        return (is_request_type("IntentRequest")(handler_input)
-                and turn_of(handler_input).state["state"] in SCREENING_STATES)
+        turn = turn_of(handler_input)
+        return ((is_request_type("IntentRequest")(handler_input) or turn.intent is not None)
+                and turn.state["state"] in SCREENING_STATES)
 
     def handle(self, handler_input):
         return _respond(handler_input, routing.screening(turn_of(handler_input)))
@@ -170,7 +200,7 @@ class IntentHandler(AbstractRequestHandler):
         self.intent, self.action = intent, action
 
     def can_handle(self, handler_input):
-        # Turn.intent is set for IntentRequests only.
+        # Turn.intent is set for IntentRequests and for touches on our buttons only.
         return turn_of(handler_input).intent == self.intent
 
     def handle(self, handler_input):

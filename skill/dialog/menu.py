@@ -3,8 +3,9 @@ questions, help, fallback and stop."""
 from __future__ import annotations
 
 from .. import constants as C
+from ..voice.screens import screens_for
 from . import gate, memory
-from .replies import blocked, follow_up, menu, offer_resume
+from .replies import blocked, follow_up, menu, offer_resume, place
 from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, PAIN, fresh_state
 from .turn import Reply, Turn, ask, end, lookup
 
@@ -19,9 +20,15 @@ def launch(turn: Turn) -> Reply:
     point = memory.resume_point(turn)
     if point:
         turn.state.update(state=OFFER_RESUME, pending=point)
-        return offer_resume(turn, sp)
+        return _with_menu(turn, offer_resume(turn, sp))
     sp.say(turn.t("what_i_do"))
-    return menu(turn, sp)
+    return _with_menu(turn, menu(turn, sp))
+
+
+def _with_menu(turn: Turn, reply: Reply) -> Reply:
+    """The routines on screen, with the buttons that fit where the user now is."""
+    reply.screen = screens_for(turn.content).menu(place(turn))
+    return reply
 
 
 def list_routines(turn: Turn) -> Reply:
@@ -30,8 +37,8 @@ def list_routines(turn: Turn) -> Reply:
     for r in routines:
         sp.say(turn.t("list_item", routine=r.name, minutes=r.minutes, description=r.description))
     if turn.state["state"] == MENU and not turn.state["blocked"]:
-        return ask(turn, sp, turn.t("list_question"), turn.t("menu_reprompt"))
-    return follow_up(turn, sp)
+        return _with_menu(turn, ask(turn, sp, turn.t("list_question"), turn.t("menu_reprompt")))
+    return _with_menu(turn, follow_up(turn, sp))
 
 
 def choose_routine(turn: Turn) -> tuple[str | None, str | None]:
@@ -78,8 +85,11 @@ def question(turn: Turn) -> Reply:
                    turn.t("question_ask"))
     sp = turn.speech(*turn.content.faq[entry_id].answer)
     if turn.state["state"] == MENU and not turn.state["blocked"]:
-        return ask(turn, sp, turn.t("question_menu_follow"), turn.t("menu_reprompt"))
-    return follow_up(turn, sp)
+        reply = ask(turn, sp, turn.t("question_menu_follow"), turn.t("menu_reprompt"))
+    else:
+        reply = follow_up(turn, sp)
+    reply.screen = screens_for(turn.content).faq(entry_id, place(turn))
+    return reply
 
 
 def help_(turn: Turn) -> Reply:

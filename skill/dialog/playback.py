@@ -10,9 +10,10 @@ import functools
 from typing import Any
 
 from ..voice.coach import Prefs, render_stretch
+from ..voice.screens import Screen, screens_for
 from ..voice.ssml import Speech
 from . import gate, memory
-from .replies import blocked, follow_up, menu
+from .replies import blocked, follow_up, menu, place
 from .state import IN_ROUTINE, MENU, PAIN, PAUSED, ROUTINE
 from .turn import Reply, Turn, ask, end
 
@@ -66,22 +67,38 @@ def play(turn: Turn, lead: str | None = None) -> Reply:
     sp = turn.speech(lead) if lead else turn.speech()
     sp.extend(all_pages[part])
     last_stretch = index == len(routine.items) - 1
+    shown = screen(turn, len(all_pages))
     if part < len(all_pages) - 1:
         memory.remember_position(turn, routine.id, index)
-        return ask(turn, sp, turn.t("next_part_prompt"), turn.t("routine_reprompt_part"))
-    if not last_stretch:
+        reply = ask(turn, sp, turn.t("next_part_prompt"), turn.t("routine_reprompt_part"))
+    elif not last_stretch:
         memory.remember_position(turn, routine.id, index)
         nxt = routine.items[index + 1].exercise.name
-        return ask(turn, sp, turn.t("next_prompt", next=nxt), turn.t("routine_reprompt", next=nxt))
-    return finish(turn, sp)
+        reply = ask(turn, sp, turn.t("next_prompt", next=nxt), turn.t("routine_reprompt", next=nxt))
+    else:
+        return finish(turn, sp, shown)
+    reply.screen = shown
+    return reply
 
 
-def finish(turn: Turn, sp: Speech) -> Reply:
+def screen(turn: Turn, parts: int | None = None) -> Screen:
+    """The current stretch on screen (its last page also shows the end of the routine)."""
+    st = turn.state
+    if parts is None:
+        parts = len(pages(turn, turn.routine, st["index"]))
+    return screens_for(turn.content).stretch(st["routine"], st["index"], turn.memory.prefs,
+                                             st["part"], parts, place(turn))
+
+
+def finish(turn: Turn, sp: Speech, shown: Screen | None = None) -> Reply:
+    """The summary; on screen the last stretch (`shown`) when it was just played, else the summary."""
     routine = turn.routine
     sp.say(turn.t("summary", routine=routine.name, count=len(routine.items), minutes=routine.minutes))
     memory.record_finished(turn, routine.id)
     turn.state.update(state=MENU, routine=None, index=0, part=0)
-    return end(turn, sp)
+    reply = end(turn, sp)
+    reply.screen = shown or screens_for(turn.content).summary(routine.id)
+    return reply
 
 
 def advance(turn: Turn) -> Reply:
@@ -115,9 +132,13 @@ def from_the_top(turn: Turn) -> Reply:
 
 
 def pause(turn: Turn) -> Reply:
-    if turn.state["state"] in IN_ROUTINE:
+    in_routine = turn.state["state"] in IN_ROUTINE
+    if in_routine:
         turn.state["state"] = PAUSED
-    return follow_up(turn, turn.speech())
+    reply = follow_up(turn, turn.speech())
+    if in_routine:
+        reply.screen = screen(turn)          # the stretch stays, with Resume instead of Pause
+    return reply
 
 
 def resume(turn: Turn) -> Reply:

@@ -50,3 +50,11 @@ def follow_up(turn: Turn, sp: Speech) -> Reply:
     if st == CONFIRM_DELETE:
         return ask(turn, sp, turn.t("delete_confirm"), turn.t("delete_confirm"))
     return menu(turn, sp)
+
+
+def place(turn: Turn) -> str:
+    """Where the user is, for the buttons a screen shows (skill/voice/screens.PLACES)."""
+    st = turn.state["state"]
+    if st in (ROUTINE, PAIN):
+        return "routine"
+    return {PAUSED: "paused", OFFER_RESUME: "offer"}.get(st, "menu")

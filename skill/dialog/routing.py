@@ -11,6 +11,7 @@ from typing import Callable
 from .. import constants as C
 from ..content import Content
 from ..voice.coach import VOICE_KEYS
+from ..voice.screens import SCREEN_KEYS
 from . import gate, memory, menu, playback
 from .replies import follow_up, offer_resume
 from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, ROUTINE
@@ -22,6 +23,7 @@ def check_content(content: Content) -> None:
     content.require("prompts", PROMPT_KEYS)
     content.require("screening", gate.SCREENING_KEYS)
     content.require("voice", VOICE_KEYS)
+    content.require("screens", SCREEN_KEYS)
 
 
 def screening(turn: Turn) -> Reply:

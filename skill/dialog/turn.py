@@ -14,6 +14,7 @@ from typing import Any
 from .. import constants as C
 from ..content import Content
 from ..voice.coach import Prefs
+from ..voice.screens import Screen
 from ..voice.ssml import Speech
 
 # The prompt keys (content/prompts.yaml) the dialogue speaks, with the placeholders each
@@ -99,6 +100,7 @@ class Reply:
     speech: Speech
     reprompt: Speech | None = None
     end: bool = False
+    screen: Screen | None = None    # what a device with a display shows (skill/voice/screens.py)
 
 
 def ask(turn: Turn, speech: Speech, question: str, reprompt: str) -> Reply:

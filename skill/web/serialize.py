@@ -303,6 +303,8 @@ class EnvelopeSerializer(DefaultSerializer):
                 if value is not None:
                     out[key] = self.serialize(value)
             return out
+        if getattr(kind, "json_ready", False):    # JSON made once and shared (an APL document:
+            return obj                             # skill/voice/screens.JsonReady), as it is
         return DefaultSerializer.serialize(self, obj)
 
 
