@@ -11,7 +11,7 @@ from typing import Any
 
 from ..voice.coach import Prefs, render_stretch
 from ..voice.ssml import Speech
-from . import gate, memory
+from . import gate, memory, reminders
 from .replies import blocked, follow_up, menu
 from .state import IN_ROUTINE, MENU, PAIN, PAUSED, ROUTINE
 from .turn import Reply, Turn, ask, end
@@ -81,7 +81,7 @@ def finish(turn: Turn, sp: Speech) -> Reply:
     sp.say(turn.t("summary", routine=routine.name, count=len(routine.items), minutes=routine.minutes))
     memory.record_finished(turn, routine.id)
     turn.state.update(state=MENU, routine=None, index=0, part=0)
-    return end(turn, sp)
+    return reminders.after_routine(turn, sp)
 
 
 def advance(turn: Turn) -> Reply:

@@ -75,6 +75,9 @@ class Turn:
     today: dt.date
     intent: str | None = None
     slots: dict[str, Slot] = field(default_factory=dict)
+    # The Alexa APIs the daily reminder uses (a reminders.ReminderService; the handlers put
+    # one here, and nothing calls it outside the reminder turns).
+    reminders: Any = None
 
     def t(self, key: str, **fields: Any) -> str:
         return self.content.text("prompts", key, **fields)
@@ -99,6 +102,9 @@ class Reply:
     speech: Speech
     reprompt: Speech | None = None
     end: bool = False
+    # What else goes with the speech, as the dialogue's own objects (for instance
+    # reminders.PermissionRequest); skill/dialog/handlers.py turns them into directives.
+    directives: tuple = ()
 
 
 def ask(turn: Turn, speech: Speech, question: str, reprompt: str) -> Reply:
