@@ -441,45 +441,51 @@ def permission_answer(turn: Turn, status: str | None, token: Any) -> Reply:
     return _close(turn, turn.speech(_r(turn, key)), end, PermissionCard())
 
 
-def reminder_status(turn: Turn) -> Reply:
-    """ReminderStatusIntent: the time, as Alexa has it now (we store only the id)."""
+def _say(turn: Turn, key: str, **fields: Any) -> Reply:
+    return follow_up(turn, turn.speech(_r(turn, key, **fields)))
+
+
+def _stored_or_answer(turn: Turn, none_key: str) -> str | Reply:
+    """The stored reminder id to ask Alexa about, or the answer when there is none."""
     if not turn.memory.available or turn.reminders is None:
         return follow_up(turn, turn.speech(turn.t("memory_unavailable")))
-    token = _stored_id(turn)
-    if token is None:
-        return follow_up(turn, turn.speech(_r(turn, "status_none")))
+    return _stored_id(turn) or _say(turn, none_key)
+
+
+def _forget(turn: Turn, key: str) -> Reply:
+    turn.memory.data.pop("reminder", None)
+    return _say(turn, key)
+
+
+def reminder_status(turn: Turn) -> Reply:
+    """ReminderStatusIntent: the time, as Alexa has it now (we store only the id)."""
+    token = _stored_or_answer(turn, "status_none")
+    if isinstance(token, Reply):
+        return token
     try:
         time = time_of(turn.reminders.get(token))
     except ReminderError as e:
         if e.kind == NOT_FOUND:           # deleted in the Alexa app
-            turn.memory.data.pop("reminder", None)
-            return follow_up(turn, turn.speech(_r(turn, "status_none")))
+            return _forget(turn, "status_none")
         if e.kind == PERMISSION:
             return _failed(turn, e, False)
         time = None
-    if time is None:
-        return follow_up(turn, turn.speech(_r(turn, "status_unknown")))
-    return follow_up(turn, turn.speech(_r(turn, "status", time=clock(turn, time))))
+    return _say(turn, "status_unknown") if time is None else _say(
+        turn, "status", time=clock(turn, time))
 
 
 def cancel_reminder(turn: Turn) -> Reply:
     """CancelReminderIntent: delete it at Alexa, then forget its id."""
-    if not turn.memory.available or turn.reminders is None:
-        return follow_up(turn, turn.speech(turn.t("memory_unavailable")))
-    token = _stored_id(turn)
-    if token is None:
-        return follow_up(turn, turn.speech(_r(turn, "cancel_none")))
+    token = _stored_or_answer(turn, "cancel_none")
+    if isinstance(token, Reply):
+        return token
     try:
         turn.reminders.delete(token)
     except ReminderError as e:
-        if e.kind == PERMISSION:
-            return follow_up(turn, turn.speech(_r(turn, "cancel_no_permission")))
-        if e.kind != NOT_FOUND:
-            return follow_up(turn, turn.speech(_r(turn, "failed")))
-        turn.memory.data.pop("reminder", None)
-        return follow_up(turn, turn.speech(_r(turn, "cancel_none")))
-    turn.memory.data.pop("reminder", None)
-    return follow_up(turn, turn.speech(_r(turn, "cancel_done")))
+        if e.kind == NOT_FOUND:
+            return _forget(turn, "cancel_none")
+        return _say(turn, "cancel_no_permission" if e.kind == PERMISSION else "failed")
+    return _forget(turn, "cancel_done")
 
 
 def after_routine(turn: Turn, sp: Speech) -> Reply:
