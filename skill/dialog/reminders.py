@@ -144,9 +144,10 @@ def _spoken(words: list[str], literal: bool) -> Heard | None:
     """Times in words, as the console and virtual-alexa pass them on ("seven thirty p m",
     "half past six in the evening", "noon"); Alexa itself sends "19:30"."""
     meridiem = None
-    if _AM_WORDS & set(words) or "a m" in " ".join(words):
+    pairs = set(zip(words, words[1:]))          # "a m", as a.m. is often transcribed
+    if _AM_WORDS & set(words) or ("a", "m") in pairs:
         meridiem = "am"
-    if _PM_WORDS & set(words) or "p m" in " ".join(words):
+    if _PM_WORDS & set(words) or ("p", "m") in pairs:
         meridiem = "pm"
     if "noon" in words or "midday" in words:
         return Heard(12, 0, assumed=False)
