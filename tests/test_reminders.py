@@ -325,12 +325,14 @@ def test_a_failing_create_is_answered_politely(user, api, content, store, status
     assert content.text("screening", "question") in r.text
 
 
-def test_a_create_that_times_out_is_answered_politely(user, api, content, store):
+def test_a_create_that_times_out_is_answered_politely(user, api, content, store, caplog):
     api.fail("POST", 201, body='{"alertToken": "late"}', delay=3)   # longer than the budget
     r = set_reminder(user)
     assert r.status == 200 and not r.ends
     assert r.text == say(content, "failed") + " " + menu_question(content)
     assert "reminder" not in store.get(user.user_id)
+    assert "creating a reminder got no answer" in caplog.text
+    assert api.token not in caplog.text and user.user_id not in caplog.text
 
 
 @pytest.mark.parametrize("status,key", [(500, "status_unknown"), (200, "status_unknown"),

@@ -102,6 +102,10 @@ class AlexaReminders:
         except ReminderError:
             raise
         except ServiceException as e:
+            if str(e).startswith("Call to service failed"):   # ask-sdk's wording, no answer
+                log.warning("request %s: %s got no answer (timeout or connection failure)",
+                            self._request_id, what)
+                raise ReminderError(UNAVAILABLE, "no answer") from None
             status = e.status_code
             kind = (PERMISSION if status in (401, 403) else NOT_FOUND if status == 404
                     else UNAVAILABLE)
