@@ -14,10 +14,14 @@ EXPLAIN_STRETCH = "ExplainStretchIntent"
 SET_PREFERENCE = "SetPreferenceIntent"
 HISTORY = "HistoryIntent"
 DELETE_DATA = "DeleteDataIntent"
+SET_REMINDER = "SetReminderIntent"
+REMINDER_STATUS = "ReminderStatusIntent"
+CANCEL_REMINDER = "CancelReminderIntent"
 
 CUSTOM_INTENTS = (
     START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,
     SET_PREFERENCE, HISTORY, DELETE_DATA,
+    SET_REMINDER, REMINDER_STATUS, CANCEL_REMINDER,
 )
 
 # Built-in intents (SPEC §2)
@@ -46,12 +50,14 @@ SLOT_AREA = "area"
 SLOT_POSITION = "position"
 SLOT_TOPIC = "topic"
 SLOT_PREFERENCE = "preference"
+SLOT_TIME = "time"
 
 TYPE_ROUTINE = "RoutineName"
 TYPE_AREA = "BodyArea"
 TYPE_POSITION = "StretchPosition"
 TYPE_TOPIC = "QuestionTopic"
 TYPE_PREFERENCE = "PreferenceChange"
+TYPE_TIME = "AMAZON.TIME"          # built in: Alexa resolves "seven p.m." to "19:00"
 
 # Values of the PreferenceChange slot type (ids); the synonyms live in the model source.
 PREFERENCE_VALUES = (
@@ -62,6 +68,9 @@ PREFERENCE_VALUES = (
 
 # Positions an exercise may be done in (content schema).
 POSITIONS = ("floor", "chair", "standing", "hands_and_knees")
+
+# The permission the daily reminder needs (skill.json declares it; AskFor asks for it).
+REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 
 INVOCATION_NAME = "back stretch coach"
 LOCALE = "en-US"

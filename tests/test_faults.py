@@ -86,7 +86,8 @@ class Load:
             started = time.monotonic()
             try:
                 result = post(body, headers)
-            except OSError as e:        # refused, reset, closed before an answer
+            except (OSError, http.client.HTTPException) as e:   # refused, reset, closed
+                # before an answer or in the middle of one (IncompleteRead)
                 self.records.append((started, time.monotonic(), type(e).__name__))
                 raise
             self.records.append((started, time.monotonic(), "ok"))
@@ -105,7 +106,7 @@ class Load:
             n += 1
             try:
                 c.run(rng.randint(4, 10))
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 c.broken = True
             except BaseException as e:          # noqa: BLE001 - reported by check()
                 self.failures.append(e)

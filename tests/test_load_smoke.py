@@ -77,10 +77,15 @@ class Conversation:
                 continue
             before = self.heard
             r = self._send(a.intent, NEXT)
-            if r.ends:                  # the routine is done (maybe with its last stretch)
-                assert "You finished the" in r.text and self.heard == self.length - 1
+            if "You finished the" in r.text:    # the routine is done (maybe with its last stretch)
+                assert self.heard == self.length - 1, r.text[:200]
+                if not r.ends:                  # a first finish offers a daily reminder, once
+                    assert "daily reminder?" in r.text, r.text[-200:]
+                    r = self._send(a.intent, NO)
+                assert r.ends
                 self.finished = True
                 return
+            assert not r.ends, r.text[-200:]
             assert self.heard in (before, before + 1), r.text[:200]
         ending = self.rng.choice(("stop", "walk away", "nothing"))
         if ending == "stop":

@@ -104,8 +104,9 @@ def test_golden_phrases_resolve_and_get_sensible_answers(server, capsys):
 
 def test_launch_choose_screen_no_and_a_whole_routine(server):
     turns = converse(server, [*_start(), {"say": "no"},
-                              {"say": "next", "until_closed": 80}])
-    launch, choose, cleared, *rest = turns
+                              {"say": "next", "until_closed": 80, "until_said": "You finished"},
+                              {"say": "no"}])
+    launch, choose, cleared, *rest, declined = turns
     assert launch["response"]["open"] and "routine" in launch["text"].lower()
     assert choose["request"]["slots"][C.SLOT_ROUTINE]["id"] == "lower_back"
     assert choose["response"]["open"] and not STRETCH.search(choose["text"])
@@ -119,9 +120,12 @@ def test_launch_choose_screen_no_and_a_whole_routine(server):
     total = totals.pop()
     assert numbers == list(range(1, total + 1)), numbers
     last = rest[-1]
-    assert not last["response"]["open"], "the routine never ended"
-    assert "you finished the lower back routine" in last["text"].lower()
-    assert all(t["response"]["open"] for t in [cleared, *rest[:-1]])
+    assert "you finished the lower back routine" in last["text"].lower(), "it never ended"
+    # A first finish offers a daily reminder, once; "no" ends the session.
+    assert last["text"].endswith("Would you like a daily reminder?")
+    assert declined["request"]["intent"] == "AMAZON.NoIntent"
+    assert not declined["response"]["open"]
+    assert all(t["response"]["open"] for t in [cleared, *rest])
     for t in [cleared, *rest[:-1]]:
         assert re.search(r"say next", t["text"], re.I), t["text"][-200:]
 

@@ -29,7 +29,8 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 from ..content import Content
 from ..voice import screens
 from ..voice.ssml import Speech
-from . import menu, routing
+from . import menu, reminders, routing
+from .alexa_api import AlexaReminders, add_directives
 from .state import SCREENING_STATES, fresh_state, seal, unseal
 from .turn import Memory, Reply, Slot, Turn
 
@@ -69,6 +70,8 @@ def _user_id(envelope) -> str | None:
 def _respond(handler_input: HandlerInput, reply: Reply):
     rb = handler_input.response_builder
     rb.speak(reply.speech.ssml())
+    if reply.directives and add_directives(rb, reply.directives):
+        return rb.response          # AskFor: Alexa asks next (no reprompt, no end)
     if reply.end:
         rb.set_should_end_session(True)
     else:
@@ -127,10 +130,12 @@ class LoadTurn(AbstractRequestInterceptor):
         ts = getattr(env.request, "timestamp", None)
         today = ts.date() if isinstance(ts, dt.datetime) else dt.datetime.now(dt.timezone.utc).date()
         turn = Turn(self.content, state, memory, today)
+        turn.reminders = AlexaReminders(handler_input)   # calls Alexa only on reminder turns
         am.request_attributes["memory_before"] = before
         if is_request_type("IntentRequest")(handler_input):
             turn.intent = env.request.intent.name
             turn.slots = _slots(env.request)
+            reminders.observe(turn)
             if state["state"] not in SCREENING_STATES:
                 routing.settle(turn)
         elif is_request_type(screens.USER_EVENT)(handler_input):
@@ -191,6 +196,33 @@ class ScreeningGateHandler(AbstractRequestHandler):
 
     def handle(self, handler_input):
         return _respond(handler_input, routing.screening(turn_of(handler_input)))
+
+
+class ReminderAnswerHandler(AbstractRequestHandler):
+    """While a daily-reminder question is open, yes, no, repeat, help and fallback answer it."""
+
+    def can_handle(self, handler_input):
+        return reminders.answers(turn_of(handler_input))
+
+    def handle(self, handler_input):
+        return _respond(handler_input, reminders.answer(turn_of(handler_input)))
+
+
+class PermissionResponseHandler(AbstractRequestHandler):
+    """Alexa's answer to our AskFor (the reminders permission): Connections.Response."""
+
+    def can_handle(self, handler_input):
+        request = handler_input.request_envelope.request
+        return (is_request_type("Connections.Response")(handler_input)
+                and getattr(request, "name", None) == "AskFor")
+
+    def handle(self, handler_input):
+        request = handler_input.request_envelope.request
+        payload = request.payload if isinstance(request.payload, dict) else {}
+        ran = str(getattr(request.status, "code", "")) == "200"   # the consent dialogue ran
+        status = payload.get("status") if ran else None
+        return _respond(handler_input, reminders.permission_answer(
+            turn_of(handler_input), status if isinstance(status, str) else None, request.token))
 
 
 class IntentHandler(AbstractRequestHandler):
@@ -273,6 +305,7 @@ def build_skill_builder(content: Content, *, secret: bytes, store=None,
     sb.add_global_response_interceptor(SaveTurn(secret))
     for handler in (SessionEndedHandler(), SkillDisabledHandler(),
                     RequestTypeHandler("LaunchRequest", menu.launch), ScreeningGateHandler(),
+                    ReminderAnswerHandler(), PermissionResponseHandler(),
                     *(IntentHandler(intent, action) for intent, action in routing.ACTIONS.items()),
                     RequestTypeHandler("IntentRequest", menu.fallback), OtherRequestHandler()):
         sb.add_request_handler(handler)

@@ -12,7 +12,7 @@ from typing import Any
 from ..voice.coach import Prefs, render_stretch
 from ..voice.screens import Screen, screens_for
 from ..voice.ssml import Speech
-from . import gate, memory
+from . import gate, memory, reminders
 from .replies import blocked, follow_up, menu, place
 from .state import IN_ROUTINE, MENU, PAIN, PAUSED, ROUTINE
 from .turn import Reply, Turn, ask, end
@@ -96,7 +96,7 @@ def finish(turn: Turn, sp: Speech, shown: Screen | None = None) -> Reply:
     sp.say(turn.t("summary", routine=routine.name, count=len(routine.items), minutes=routine.minutes))
     memory.record_finished(turn, routine.id)
     turn.state.update(state=MENU, routine=None, index=0, part=0)
-    reply = end(turn, sp)
+    reply = reminders.after_routine(turn, sp)
     reply.screen = shown or screens_for(turn.content).summary(routine.id)
     return reply
 

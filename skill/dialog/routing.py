@@ -12,7 +12,7 @@ from .. import constants as C
 from ..content import Content
 from ..voice.coach import VOICE_KEYS
 from ..voice.screens import SCREEN_KEYS
-from . import gate, memory, menu, playback
+from . import gate, memory, menu, playback, reminders
 from .replies import follow_up, offer_resume
 from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, ROUTINE
 from .turn import PROMPT_KEYS, Reply, Turn, ask
@@ -24,6 +24,7 @@ def check_content(content: Content) -> None:
     content.require("screening", gate.SCREENING_KEYS)
     content.require("voice", VOICE_KEYS)
     content.require("screens", SCREEN_KEYS)
+    content.require("reminders", reminders.REMINDER_KEYS)
 
 
 def screening(turn: Turn) -> Reply:
@@ -95,6 +96,8 @@ ACTIONS: dict[str, Callable[[Turn], Reply]] = {
     C.PAUSE: playback.pause, C.RESUME: playback.resume, C.YES: yes, C.NO: no,
     C.HELP: menu.help_, C.STOP: menu.stop, C.CANCEL: menu.stop, C.FALLBACK: menu.fallback,
     C.NAVIGATE_HOME: menu.stop,
+    C.SET_REMINDER: reminders.set_reminder, C.REMINDER_STATUS: reminders.reminder_status,
+    C.CANCEL_REMINDER: reminders.cancel_reminder,
 }
 assert set(ACTIONS) == set(C.CUSTOM_INTENTS) | set(C.BUILTIN_INTENTS)
 

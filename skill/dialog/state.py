@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from typing import Any
 
 from ..content import Content
@@ -37,7 +38,24 @@ MAX_STATE_CHARS = 2000        # a sealed state is about 150; anything far bigger
 
 def fresh_state() -> dict:
     return {"state": MENU, "routine": None, "index": 0, "part": 0, "pending": None,
-            "cleared": False, "blocked": False, "unclear": 0, "back": None}
+            "cleared": False, "blocked": False, "unclear": 0, "back": None,
+            "remind": None, "hurt": False}
+
+
+# An open daily-reminder question (skill/dialog/reminders.py): which one, the time ("HH:MM")
+# being confirmed, the time as Alexa heard it when we read it as p.m. instead, and whether
+# the session ends when it is settled (the offer after a finished routine).
+REMIND_STEPS = ("offer", "time", "confirm")
+_HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d\Z")
+
+
+def _valid_remind(r: Any) -> bool:
+    if r is None:
+        return True
+    return (isinstance(r, dict) and set(r) == {"step", "time", "said", "end"}
+            and r["step"] in REMIND_STEPS and isinstance(r["end"], bool)
+            and all(v is None or (isinstance(v, str) and _HHMM.match(v)) for v in (r["time"], r["said"]))
+            and (r["time"] is not None) == (r["step"] == "confirm"))
 
 
 def _is_int(v: Any) -> bool:
@@ -56,7 +74,9 @@ def validate_state(raw: Any, content: Content) -> dict | None:
     s = raw
     if s["state"] not in STATES or s["back"] not in (None, *STATES):
         return None
-    if not all(isinstance(s[k], bool) for k in ("cleared", "blocked")):
+    if not all(isinstance(s[k], bool) for k in ("cleared", "blocked", "hurt")):
+        return None
+    if not _valid_remind(s["remind"]) or (s["remind"] and s["state"] in SCREENING_STATES):
         return None
     if not (_is_int(s["unclear"]) and 0 <= s["unclear"] <= 1):
         return None

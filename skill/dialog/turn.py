@@ -76,6 +76,9 @@ class Turn:
     today: dt.date
     intent: str | None = None
     slots: dict[str, Slot] = field(default_factory=dict)
+    # The Alexa APIs the daily reminder uses (a reminders.ReminderService; the handlers put
+    # one here, and nothing calls it outside the reminder turns).
+    reminders: Any = None
 
     def t(self, key: str, **fields: Any) -> str:
         return self.content.text("prompts", key, **fields)
@@ -101,6 +104,9 @@ class Reply:
     reprompt: Speech | None = None
     end: bool = False
     screen: Screen | None = None    # what a device with a display shows (skill/voice/screens.py)
+    # What else goes with the speech, as the dialogue's own objects (for instance
+    # reminders.PermissionRequest); skill/dialog/handlers.py turns them into directives.
+    directives: tuple = ()
 
 
 def ask(turn: Turn, speech: Speech, question: str, reprompt: str) -> Reply:

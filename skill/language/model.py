@@ -40,6 +40,7 @@ INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     C.QUESTION: ((C.SLOT_TOPIC, C.TYPE_TOPIC),),
     C.SET_PREFERENCE: ((C.SLOT_PREFERENCE, C.TYPE_PREFERENCE),),
+    C.SET_REMINDER: ((C.SLOT_TIME, C.TYPE_TIME),),
 }
 
 ALL_INTENTS: tuple[str, ...] = tuple(C.CUSTOM_INTENTS) + tuple(C.BUILTIN_INTENTS)
@@ -350,7 +351,7 @@ def filled_samples(language_model: Mapping[str, Any], *, synonyms: bool = False
         slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
         for sample in intent["samples"]:
             used = re.findall(r"\{(\w+)\}", sample)
-            if len(used) != 1:
+            if len(used) != 1 or slot_types[used[0]] not in types:   # built-in types
                 continue
             for value in types[slot_types[used[0]]]["values"]:
                 phrases = [value["name"]["value"]]

@@ -11,6 +11,7 @@
 //                                          which turns "ask <skill> to X" into X
 //   {"say": "next", "until_closed": 40}    repeat the utterance until the session ends
 //                                          (at most N times)
+//   ... "until_said": "You finished"       ... or until the answer contains these words
 //   {"intend": "AMAZON.NoIntent", "slots": {...}}   an intent by name
 //   {"end": "EXCEEDED_MAX_REPROMPTS"}      a SessionEndedRequest
 // Prints a JSON list of turns: {step, request: {type, intent, slots}, response: {ssml,
@@ -57,6 +58,7 @@ async function main() {
         const t = await turn(alexa, box, step, i);
         turns.push(t);
         if (t.error || !t.response || !t.response.open) break;
+        if (step.until_said && (t.text || "").includes(step.until_said)) break;
       }
     } else {
       turns.push(await turn(alexa, box, step, i));
