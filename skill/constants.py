@@ -14,10 +14,11 @@ EXPLAIN_STRETCH = "ExplainStretchIntent"
 SET_PREFERENCE = "SetPreferenceIntent"
 HISTORY = "HistoryIntent"
 DELETE_DATA = "DeleteDataIntent"
+TELL_ME_MORE = "TellMeMoreIntent"
 
 CUSTOM_INTENTS = (
     START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,
-    SET_PREFERENCE, HISTORY, DELETE_DATA,
+    SET_PREFERENCE, HISTORY, DELETE_DATA, TELL_ME_MORE,
 )
 
 # Built-in intents (SPEC §2)
@@ -58,6 +59,7 @@ PREFERENCE_VALUES = (
     "holds_longer", "holds_shorter", "holds_normal",
     "pace_slow", "pace_normal",
     "cues_more", "cues_fewer",
+    "detail_short", "detail_full",
 )
 
 # Positions an exercise may be done in (content schema).

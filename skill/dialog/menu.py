@@ -3,7 +3,7 @@ questions, help, fallback and stop."""
 from __future__ import annotations
 
 from .. import constants as C
-from . import gate, memory
+from . import gate, memory, playback
 from .replies import blocked, follow_up, menu, offer_resume
 from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, PAIN, fresh_state
 from .turn import Reply, Turn, ask, end, lookup
@@ -28,7 +28,7 @@ def list_routines(turn: Turn) -> Reply:
     routines = turn.content.routines.values()
     sp = turn.speech(turn.t("list_intro", count=len(routines)))
     for r in routines:
-        sp.say(turn.t("list_item", routine=r.name, minutes=r.minutes, description=r.description))
+        sp.say(turn.t("list_item", routine=r.name, minutes=playback.minutes(turn, r), description=r.description))
     if turn.state["state"] == MENU and not turn.state["blocked"]:
         return ask(turn, sp, turn.t("list_question"), turn.t("menu_reprompt"))
     return follow_up(turn, sp)

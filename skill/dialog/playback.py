@@ -1,24 +1,33 @@
-"""Routine playback and navigation inside a routine (SPEC §2, §4).
+"""Routine playback and navigation inside a routine (SPEC §2, §4), and pain.
 
 `play` is the only place a stretch is rendered, and it asks the gate first
 (skill/dialog/gate.py): without a "no" to the latest screening it asks the question instead.
 The coach (skill/voice/coach.py) turns one stretch into pages; one page per response.
+
+Pain ("it hurts"): stop at once and ask one short question, is it sharp, shooting or
+spreading, or numb or tingling? "Yes", or no clear answer twice, stops for today (progress
+kept, no next stretch offered, no routine again this session). "No" is mild discomfort: a
+gentler version of the same stretch (only after a "yes" to it), skip, or stop. Nothing said
+after pain replays the painful stretch without that "yes".
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
-from ..voice.coach import Prefs, render_stretch
+from .. import constants as C
+from ..voice import coach
+from ..voice.coach import Prefs
 from ..voice.ssml import Speech
 from . import gate, memory
 from .replies import blocked, follow_up, menu
-from .state import IN_ROUTINE, MENU, PAIN, PAUSED, ROUTINE
+from .state import IN_ROUTINE, MENU, PAIN, PAIN_CHECK, PAUSED, ROUTINE
 from .turn import Reply, Turn, ask, end
 
-#: Stretches whose rendered pages each process keeps (shipped content: 32 routine items x
-#: 12 preference combinations = 384). See docs/performance.md.
-PAGE_CACHE_SIZE = 1024
+#: Stretches whose rendered pages each process keeps (routine items x preference
+#: combinations x short/full). See docs/performance.md.
+PAGE_CACHE_SIZE = 2048
 
 
 class _Same:
@@ -38,18 +47,93 @@ class _Same:
 
 
 @functools.lru_cache(maxsize=PAGE_CACHE_SIZE)
-def _rendered(content: _Same, routine_id: str, index: int, prefs: Prefs) -> tuple[Speech, ...]:
-    routine = content.obj.routines[routine_id]
-    return tuple(render_stretch(content.obj, routine.items[index], index + 1,
-                                len(routine.items), prefs))
+def _rendered(content: _Same, routine_id: str, index: int, prefs: Prefs,
+              short: bool) -> tuple[Speech, ...]:
+    return tuple(coach.routine_pages(content.obj, content.obj.routines[routine_id], index,
+                                     prefs, short=short))
+
+
+def _prefs(turn: Turn) -> Prefs:
+    prefs = turn.memory.prefs
+    if turn.state.get("version") == "gentle":      # after mild pain: shorter holds
+        prefs = dataclasses.replace(prefs, hold="shorter")
+    return prefs
+
+
+def _short(turn: Turn, exercise_id: str) -> bool:
+    return turn.state.get("version") not in ("full", "gentle") and memory.is_short(turn, exercise_id)
 
 
 def pages(turn: Turn, routine, index: int) -> list[Speech]:
     """The stretch's pages. Rendering depends only on the (frozen) content, the place in the
-    routine and the preferences, so each is rendered once per process and cached; callers
-    get copies, so a cached page can never be changed."""
+    routine, the preferences and the version, so each is rendered once per process and
+    cached; callers get copies, so a cached page can never be changed."""
+    short = _short(turn, routine.items[index].exercise.id)
     return [page.copy() for page in _rendered(_Same(turn.content), routine.id, index,
-                                              turn.memory.prefs)]
+                                              _prefs(turn), short)]
+
+
+# --------------------------------------------------------------------------- honest times
+
+def intro_lines(turn: Turn, routine) -> list[str]:
+    """Said before a routine starts or resumes: what it needs, its warnings, the short
+    version, and (once a session) how to interrupt."""
+    lines = []
+    if routine.equipment:
+        things = list(routine.equipment)
+        joined = things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
+        lines.append(turn.t("routine_equipment", equipment=joined))
+    lines += routine.warnings
+    if any(memory.is_short(turn, item.exercise.id) for item in routine.items):
+        lines.append(turn.t("short_hint"))
+    if not turn.state["taught"]:
+        lines.append(turn.t("how_to_interrupt"))
+    return lines
+
+
+def routine_seconds(turn: Turn, routine) -> float:
+    """What the user will hear, by the coach's own timing: the introduction, every page of
+    every stretch with its closing question, and the summary."""
+    sp = turn.speech(*intro_lines(turn, routine), turn.t("lets_begin"))
+    last = len(routine.items) - 1
+    for index, item in enumerate(routine.items):
+        all_pages = _rendered(_Same(turn.content), routine.id, index, turn.memory.prefs,
+                              memory.is_short(turn, item.exercise.id))
+        for part, page in enumerate(all_pages):
+            sp.extend(page)
+            if part < len(all_pages) - 1:
+                sp.say(turn.t("next_part_prompt"))
+            elif index < last:
+                sp.say(turn.t("next_prompt", next=routine.items[index + 1].exercise.name))
+    sp.say(turn.t("summary", routine=routine.name, count=len(routine.items), minutes="10"))
+    return sp.estimated_seconds
+
+
+def minutes(turn: Turn, routine) -> str:
+    """The routine's length as announced ("about {minutes} minutes")."""
+    return coach.spoken_minutes(routine_seconds(turn, routine))
+
+
+# --------------------------------------------------------------------------- playing
+
+def begin(turn: Turn) -> Reply:
+    """The gate was just cleared: the routine's introduction, then its (first) stretch; the
+    introduction alone when both would make too long a response (part -1)."""
+    lead = " ".join([turn.s("cleared"), *intro_lines(turn, turn.routine)])
+    st = turn.state
+    st["taught"] = True
+    first = pages(turn, turn.routine, st["index"])[0]
+    if turn.speech(lead).estimated_seconds + first.estimated_seconds + 5 > coach.RESPONSE_MAX_SECONDS:
+        st["part"] = -1
+        return _introduction(turn, turn.speech(lead))
+    return play(turn, lead=lead + " " + turn.t("lets_begin"))
+
+
+def _introduction(turn: Turn, sp: Speech) -> Reply:
+    st = turn.state
+    name = turn.routine.items[st["index"]].exercise.name
+    return ask(turn, sp, turn.t("ready_prompt", number=st["index"] + 1, name=name),
+               turn.t("ready_prompt", number=st["index"] + 1, name=name))
 
 
 def play(turn: Turn, lead: str | None = None) -> Reply:
@@ -60,9 +144,11 @@ def play(turn: Turn, lead: str | None = None) -> Reply:
                                  "index": st["index"]})
     routine = turn.routine
     index = st["index"]
+    st["state"] = ROUTINE
+    if st["part"] < 0:              # the introduction again ("repeat" before the first page)
+        return _introduction(turn, turn.speech(*intro_lines(turn, routine)))
     all_pages = pages(turn, routine, index)
     st["part"] = part = min(st["part"], len(all_pages) - 1)
-    st["state"] = ROUTINE
     sp = turn.speech(lead) if lead else turn.speech()
     sp.extend(all_pages[part])
     last_stretch = index == len(routine.items) - 1
@@ -78,9 +164,12 @@ def play(turn: Turn, lead: str | None = None) -> Reply:
 
 def finish(turn: Turn, sp: Speech) -> Reply:
     routine = turn.routine
-    sp.say(turn.t("summary", routine=routine.name, count=len(routine.items), minutes=routine.minutes))
+    if turn.state["state"] != PAIN:
+        memory.record_seen(turn, routine.items[turn.state["index"]].exercise.id)
+    sp.say(turn.t("summary", routine=routine.name, count=len(routine.items),
+                  minutes=minutes(turn, routine)))
     memory.record_finished(turn, routine.id)
-    turn.state.update(state=MENU, routine=None, index=0, part=0)
+    turn.state.update(state=MENU, routine=None, index=0, part=0, version="")
     return end(turn, sp)
 
 
@@ -93,35 +182,56 @@ def advance(turn: Turn) -> Reply:
         return play(turn)
     if st["index"] >= len(routine.items) - 1:
         return finish(turn, turn.speech())
-    st.update(index=st["index"] + 1, part=0)
+    if st["state"] != PAIN:                # a stretch done (not one skipped because it hurt)
+        memory.record_seen(turn, routine.items[st["index"]].exercise.id)
+    st.update(index=st["index"] + 1, part=0, version="")
     return play(turn)
 
 
 def back(turn: Turn) -> Reply:
     """The previous page or stretch (in a routine)."""
     st = turn.state
+    if st["state"] == PAIN:
+        if st["index"] == 0:
+            return confirm_again(turn)
+        st["part"] = 0
     if st["part"] > 0:
         st["part"] -= 1
         return play(turn)
     if st["index"] == 0:
         return play(turn, lead=turn.t("first_stretch"))
-    st.update(index=st["index"] - 1, part=0)
+    st.update(index=st["index"] - 1, part=0, version="")
     return play(turn)
 
 
 def from_the_top(turn: Turn) -> Reply:
-    turn.state.update(index=0, part=0)
+    if turn.state["state"] == PAIN:
+        return confirm_again(turn)
+    turn.state.update(index=0, part=0, version="")
     return play(turn, lead=turn.t("starting_over", routine=turn.routine.name))
 
 
+def tell_more(turn: Turn) -> Reply:
+    """"Tell me more": the current stretch again with its full steps."""
+    st = turn.state
+    if st["state"] == PAIN:
+        return confirm_again(turn)
+    if st["state"] not in (ROUTINE, PAUSED):
+        return menu(turn, turn.speech(turn.t("tell_more_none")))
+    st.update(version="full", part=0)
+    return play(turn)
+
+
 def pause(turn: Turn) -> Reply:
-    if turn.state["state"] in IN_ROUTINE:
+    if turn.state["state"] == ROUTINE:
         turn.state["state"] = PAUSED
     return follow_up(turn, turn.speech())
 
 
 def resume(turn: Turn) -> Reply:
     """Carry on: the paused routine, or the one stored from last time (screened again)."""
+    if turn.state["state"] == PAIN:
+        return confirm_again(turn)
     if turn.state["state"] in IN_ROUTINE:
         turn.state["state"] = ROUTINE
         return play(turn)
@@ -130,12 +240,14 @@ def resume(turn: Turn) -> Reply:
     point = memory.resume_point(turn)
     if point is None:
         return menu(turn, turn.speech(turn.t("nothing_to_resume")))
-    return gate.begin(turn, point)
+    return gate.begin(turn, point, resuming=True)
 
 
 def progress(turn: Turn) -> Reply:
     st = turn.state
     if st["state"] not in IN_ROUTINE:
+        if memory.has_history(turn):            # "how am I doing" after a finished routine
+            return memory.history(turn)
         return menu(turn, turn.speech(turn.t("progress_none")))
     routine = turn.routine
     left = len(routine.items) - st["index"] - 1
@@ -158,9 +270,46 @@ def explain(turn: Turn) -> Reply:
     return follow_up(turn, sp)
 
 
+# --------------------------------------------------------------------------- pain
+
 def pain(turn: Turn) -> Reply:
+    """"It hurts": stop, ease out, and one question (which kind of pain)."""
     st = turn.state
     if st["state"] not in IN_ROUTINE:
         return menu(turn, turn.speech(turn.t("pain_warning")))
-    st["state"] = PAIN
-    return follow_up(turn, turn.speech(turn.t("pain"), turn.t("pain_warning")))
+    st.update(state=PAIN_CHECK, unclear=0)
+    return ask(turn, turn.speech(turn.t("pain")), turn.t("pain_check"), turn.t("pain_check_reprompt"))
+
+
+def pain_answer(turn: Turn) -> Reply:
+    """Any intent while the pain question is open (stop is handled before)."""
+    st, intent = turn.state, turn.intent
+    if intent in (C.HELP, C.PAIN):
+        return ask(turn, turn.speech(turn.t("pain_check_help")), turn.t("pain_check"),
+                   turn.t("pain_check_reprompt"))
+    if intent == C.NO:
+        st.update(state=PAIN, unclear=0)
+        return follow_up(turn, turn.speech(turn.t("pain_mild")))
+    if intent == C.YES or st["unclear"] >= 1:   # doubt is taken as the kind that means stop
+        st.update(state=MENU, blocked=True, unclear=0, version="")
+        return end(turn, turn.speech(turn.t("pain_stop")))
+    st["unclear"] = 1
+    return ask(turn, turn.speech(turn.t("pain_check_unclear")), turn.t("pain_check"),
+               turn.t("pain_check_reprompt"))
+
+
+def confirm_again(turn: Turn) -> Reply:
+    """After mild pain, going on with the same stretch needs a "yes" first."""
+    name = turn.routine.items[turn.state["index"]].exercise.name
+    return ask(turn, turn.speech(), turn.t("pain_confirm", name=name), turn.t("pain_offer_reprompt"))
+
+
+def gentler(turn: Turn) -> Reply:
+    """"Yes" after mild pain: the same stretch again, gently, with shorter holds."""
+    turn.state.update(state=ROUTINE, part=0, version="gentle")
+    return play(turn, lead=turn.t("pain_gentle"))
+
+
+def pain_no(turn: Turn) -> Reply:
+    """"No" to the gentler version: skip or stop."""
+    return ask(turn, turn.speech(), turn.t("pain_no"), turn.t("pain_offer_reprompt"))

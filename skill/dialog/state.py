@@ -21,14 +21,21 @@ MENU = "menu"
 OFFER_RESUME = "offer_resume"
 SCREENING = "screening"
 FOLLOWUP = "followup"
+TRIAGE = "triage"             # after a follow-up "no": see a doctor today, or soon?
 ROUTINE = "routine"
 PAUSED = "paused"
 PAIN = "pain"
+PAIN_CHECK = "pain_check"     # "it hurts": is it sharp, shooting, numb or tingling?
 CONFIRM_DELETE = "confirm_delete"
-STATES = (MENU, OFFER_RESUME, SCREENING, FOLLOWUP, ROUTINE, PAUSED, PAIN, CONFIRM_DELETE)
-IN_ROUTINE = (ROUTINE, PAUSED, PAIN)
+STATES = (MENU, OFFER_RESUME, SCREENING, FOLLOWUP, ROUTINE, PAUSED, PAIN, CONFIRM_DELETE,
+          TRIAGE, PAIN_CHECK)
+IN_ROUTINE = (ROUTINE, PAUSED, PAIN, PAIN_CHECK)
 PENDING_STATES = (OFFER_RESUME, SCREENING, FOLLOWUP)
-SCREENING_STATES = (SCREENING, FOLLOWUP)
+# A safety question is open: every intent is an answer to it (skill/dialog/routing.screening).
+SCREENING_STATES = (SCREENING, FOLLOWUP, TRIAGE, PAIN_CHECK)
+# Which version of the current stretch plays: "" as the user's preference and experience
+# say, "full" after "tell me more", "gentle" after mild pain.
+VERSIONS = ("", "full", "gentle")
 
 SESSION_KEY = "bsc"
 SIG_KEY = "sig"
@@ -37,7 +44,8 @@ MAX_STATE_CHARS = 2000        # a sealed state is about 150; anything far bigger
 
 def fresh_state() -> dict:
     return {"state": MENU, "routine": None, "index": 0, "part": 0, "pending": None,
-            "cleared": False, "blocked": False, "unclear": 0, "back": None}
+            "cleared": False, "blocked": False, "unclear": 0, "back": None,
+            "taught": False, "version": ""}
 
 
 def _is_int(v: Any) -> bool:
@@ -56,11 +64,14 @@ def validate_state(raw: Any, content: Content) -> dict | None:
     s = raw
     if s["state"] not in STATES or s["back"] not in (None, *STATES):
         return None
-    if not all(isinstance(s[k], bool) for k in ("cleared", "blocked")):
+    if not all(isinstance(s[k], bool) for k in ("cleared", "blocked", "taught")):
+        return None
+    if s["version"] not in VERSIONS:
         return None
     if not (_is_int(s["unclear"]) and 0 <= s["unclear"] <= 1):
         return None
-    if not (_is_int(s["part"]) and 0 <= s["part"] < 100 and _is_int(s["index"])):
+    # part -1: the routine's introduction was said on its own, the stretch comes next
+    if not (_is_int(s["part"]) and -1 <= s["part"] < 100 and _is_int(s["index"])):
         return None
     if s["routine"] is not None and not valid_position(content, s["routine"], s["index"]):
         return None
