@@ -31,13 +31,13 @@ def _count(value) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def is_short(turn: Turn, exercise_id: str) -> bool:
-    """Coach this exercise in its short version?"""
+def is_short(turn: Turn, exercise_id: str, discount: int = 0) -> bool:
+    """Coach this exercise in its short version? (`discount`: as it was that many times ago)"""
     prefs = turn.memory.data.get("prefs")
     detail = prefs.get("detail") if isinstance(prefs, dict) else None
     if detail in ("short", "full"):
         return detail == "short"
-    return _count(_seen(turn).get(exercise_id)) >= SHORT_AFTER
+    return _count(_seen(turn).get(exercise_id)) - discount >= SHORT_AFTER
 
 
 def record_seen(turn: Turn, exercise_id: str) -> None:

@@ -75,9 +75,9 @@ def pages(turn: Turn, routine, index: int) -> list[Speech]:
 
 # --------------------------------------------------------------------------- honest times
 
-def intro_lines(turn: Turn, routine) -> list[str]:
+def intro_lines(turn: Turn, routine, teach: bool | None = None) -> list[str]:
     """Said before a routine starts or resumes: what it needs, its warnings, the short
-    version, and (once a session) how to interrupt."""
+    version, and (once a session, or as `teach` says) how to interrupt."""
     lines = []
     if routine.equipment:
         things = list(routine.equipment)
@@ -86,19 +86,21 @@ def intro_lines(turn: Turn, routine) -> list[str]:
     lines += routine.warnings
     if any(memory.is_short(turn, item.exercise.id) for item in routine.items):
         lines.append(turn.t("short_hint"))
-    if not turn.state["taught"]:
+    if not turn.state["taught"] if teach is None else teach:
         lines.append(turn.t("how_to_interrupt"))
     return lines
 
 
-def routine_seconds(turn: Turn, routine) -> float:
+def routine_seconds(turn: Turn, routine, done: bool = False) -> float:
     """What the user will hear, by the coach's own timing: the introduction, every page of
-    every stretch with its closing question, and the summary."""
-    sp = turn.speech(*intro_lines(turn, routine), turn.t("lets_begin"))
+    every stretch with its closing question, and the summary. `done`: the routine was just
+    played, so each stretch is timed in the version it had before this routine counted it."""
+    sp = turn.speech(*intro_lines(turn, routine, teach=True), turn.t("lets_begin"))
     last = len(routine.items) - 1
     for index, item in enumerate(routine.items):
+        times = sum(1 for i in routine.items if i.exercise.id == item.exercise.id) if done else 0
         all_pages = _rendered(_Same(turn.content), routine.id, index, turn.memory.prefs,
-                              memory.is_short(turn, item.exercise.id))
+                              memory.is_short(turn, item.exercise.id, discount=times))
         for part, page in enumerate(all_pages):
             sp.extend(page)
             if part < len(all_pages) - 1:
@@ -109,9 +111,9 @@ def routine_seconds(turn: Turn, routine) -> float:
     return sp.estimated_seconds
 
 
-def minutes(turn: Turn, routine) -> str:
+def minutes(turn: Turn, routine, done: bool = False) -> str:
     """The routine's length as announced ("about {minutes} minutes")."""
-    return coach.spoken_minutes(routine_seconds(turn, routine))
+    return coach.spoken_minutes(routine_seconds(turn, routine, done))
 
 
 # --------------------------------------------------------------------------- playing
@@ -167,7 +169,7 @@ def finish(turn: Turn, sp: Speech) -> Reply:
     if turn.state["state"] != PAIN:
         memory.record_seen(turn, routine.items[turn.state["index"]].exercise.id)
     sp.say(turn.t("summary", routine=routine.name, count=len(routine.items),
-                  minutes=minutes(turn, routine)))
+                  minutes=minutes(turn, routine, done=True)))
     memory.record_finished(turn, routine.id)
     turn.state.update(state=MENU, routine=None, index=0, part=0, version="")
     return end(turn, sp)
