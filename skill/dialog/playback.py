@@ -125,7 +125,8 @@ def begin(turn: Turn) -> Reply:
     st = turn.state
     st["taught"] = True
     first = pages(turn, turn.routine, st["index"])[0]
-    if turn.speech(lead).estimated_seconds + first.estimated_seconds + 5 > coach.RESPONSE_MAX_SECONDS:
+    # with room for the closing question and for a voice a little slower than our estimate
+    if turn.speech(lead).estimated_seconds + first.estimated_seconds > coach.RESPONSE_MAX_SECONDS - 15:
         st["part"] = -1
         return _introduction(turn, turn.speech(lead))
     return play(turn, lead=lead + " " + turn.t("lets_begin"))

@@ -50,7 +50,7 @@ PAGE_MAX_CHARS = 7000
 #: A page's estimated length. Every response adds a closing question (a few seconds), so a
 #: response stays within RESPONSE_MAX_SECONDS; the conversation says a routine's
 #: introduction on its own when it would not fit before the first page.
-PAGE_MAX_SECONDS = 140
+PAGE_MAX_SECONDS = 135
 RESPONSE_MAX_SECONDS = 150
 #: Pages of one stretch are evened out in steps of this many seconds.
 BALANCE_STEP_SECONDS = 5
