@@ -273,8 +273,10 @@ def test_navigation_at_first_middle_and_last(alexa, content):
         r = forward(alexa)
         if k < n:
             assert stretch_number(r.text) == k and not r.ends
-    assert r.ends and content.text("prompts", "summary", routine=routine.name, count=n,
-                                   minutes=announced_minutes(content, routine)) in r.text
+    while not r.ends:                               # the last stretch's later pages
+        r = alexa.intent(NEXT)
+    assert content.text("prompts", "summary", routine=routine.name, count=n,
+                        minutes=announced_minutes(content, routine)) in r.text
 
 
 def test_navigation_at_last_stretch(alexa, content):

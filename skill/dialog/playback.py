@@ -108,6 +108,8 @@ def routine_seconds(turn: Turn, routine, done: bool = False) -> float:
             elif index < last:
                 sp.say(turn.t("next_prompt", next=routine.items[index + 1].exercise.name))
     sp.say(turn.t("summary", routine=routine.name, count=len(routine.items), minutes="10"))
+    if routine.items[-1].exercise.position in ("floor", "hands_and_knees"):
+        sp.say(turn.t("get_up"))
     return sp.estimated_seconds
 
 
@@ -171,6 +173,8 @@ def finish(turn: Turn, sp: Speech) -> Reply:
         memory.record_seen(turn, routine.items[turn.state["index"]].exercise.id)
     sp.say(turn.t("summary", routine=routine.name, count=len(routine.items),
                   minutes=minutes(turn, routine, done=True)))
+    if routine.items[-1].exercise.position in ("floor", "hands_and_knees"):
+        sp.say(turn.t("get_up"))
     memory.record_finished(turn, routine.id)
     turn.state.update(state=MENU, routine=None, index=0, part=0, version="")
     return end(turn, sp)

@@ -28,7 +28,7 @@ PROMPT_KEYS: dict[str, set[str]] = {
     "next_prompt": {"next"}, "next_part_prompt": set(),
     "routine_reprompt": {"next"}, "routine_reprompt_part": set(),
     "continue_prompt": set(), "continue_reprompt": set(),
-    "summary": {"routine", "count", "minutes"},
+    "summary": {"routine", "count", "minutes"}, "get_up": set(),
     "first_stretch": set(), "starting_over": {"routine"},
     "paused": set(), "paused_reprompt": set(), "nothing_to_resume": set(),
     "progress": {"number", "total", "name"}, "progress_left": {"left"}, "progress_last": set(),

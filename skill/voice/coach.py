@@ -366,14 +366,18 @@ def _units(beats: list[Beat], level: int) -> list[list[Beat]]:
 
 
 def _paginate(beats: list[Beat], continued: Beat, pace: str) -> list[list[Beat]]:
-    """As few pages as `_greedy` makes, as evenly filled as it can make them (a stretch of
-    140 s is two pages of about 70 s, not 125 s and a 15 s remainder)."""
+    """As few pages as `_greedy` makes, as evenly filled as it can make them without cutting
+    anywhere worse (a stretch of 140 s is two pages of about 70 s, not 125 s and 15 s)."""
     pages = _greedy(beats, continued, pace, PAGE_MAX_SECONDS, beat_cuts=True)
     limit = PAGE_MAX_SECONDS
+
+    def weakest_cut(pages: list[list[Beat]]) -> int:
+        return min((page[1].boundary for page in pages[1:] if len(page) > 1), default=SIDE)
+
     while len(pages) > 1 and limit > BALANCE_STEP_SECONDS:
         tighter = _greedy(beats, continued, pace, limit - BALANCE_STEP_SECONDS, beat_cuts=False)
-        if tighter is None or len(tighter) > len(pages):
-            break
+        if tighter is None or len(tighter) > len(pages) or weakest_cut(tighter) < weakest_cut(pages):
+            break                           # never trade a cut between sides for a worse one
         pages, limit = tighter, limit - BALANCE_STEP_SECONDS
     return pages
 
