@@ -75,16 +75,20 @@ def pages(turn: Turn, routine, index: int) -> list[Speech]:
 
 # --------------------------------------------------------------------------- honest times
 
-def intro_lines(turn: Turn, routine, teach: bool | None = None) -> list[str]:
-    """Said before a routine starts or resumes: what it needs, its warnings, the short
-    version, and (once a session, or as `teach` says) how to interrupt."""
+def intro_lines(turn: Turn, routine, teach: bool | None = None,
+                short: bool | None = None) -> list[str]:
+    """Said before a routine starts or resumes: what it needs, its warnings, that some
+    stretches will be short (or as `short` says), and how to interrupt (once a session, or
+    as `teach` says)."""
     lines = []
     if routine.equipment:
         things = list(routine.equipment)
         joined = things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
         lines.append(turn.t("routine_equipment", equipment=joined))
     lines += routine.warnings
-    if any(memory.is_short(turn, item.exercise.id) for item in routine.items):
+    if short is None:
+        short = any(memory.is_short(turn, item.exercise.id) for item in routine.items)
+    if short:
         lines.append(turn.t("short_hint"))
     if not turn.state["taught"] if teach is None else teach:
         lines.append(turn.t("how_to_interrupt"))
@@ -95,12 +99,13 @@ def routine_seconds(turn: Turn, routine, done: bool = False) -> float:
     """What the user will hear, by the coach's own timing: the introduction, every page of
     every stretch with its closing question, and the summary. `done`: the routine was just
     played, so each stretch is timed in the version it had before this routine counted it."""
-    sp = turn.speech(*intro_lines(turn, routine, teach=True), turn.t("lets_begin"))
+    ids = [item.exercise.id for item in routine.items]
+    shorts = [memory.is_short(turn, i, discount=ids.count(i) if done else 0) for i in ids]
+    sp = turn.speech(*intro_lines(turn, routine, teach=True, short=any(shorts)),
+                     turn.t("lets_begin"))
     last = len(routine.items) - 1
-    for index, item in enumerate(routine.items):
-        times = sum(1 for i in routine.items if i.exercise.id == item.exercise.id) if done else 0
-        all_pages = _rendered(_Same(turn.content), routine.id, index, turn.memory.prefs,
-                              memory.is_short(turn, item.exercise.id, discount=times))
+    for index, short in enumerate(shorts):
+        all_pages = _rendered(_Same(turn.content), routine.id, index, turn.memory.prefs, short)
         for part, page in enumerate(all_pages):
             sp.extend(page)
             if part < len(all_pages) - 1:
