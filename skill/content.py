@@ -502,7 +502,7 @@ def _load_exercises(problems: list[str], document: Any, areas: dict[str, Area] |
             for i, line in enumerate(lines):
                 e.sentences(f"{field}[{i}]", line, 1, 1)
         if switch is not None:
-            e.sentences("switch", switch, 1, 4)
+            e.sentences("switch", switch, 1, 5)
         if hold and reenter is None:
             e.error("reenter", "missing: a held stretch says how to go back into it for the "
                                "next repetition")

@@ -441,7 +441,7 @@ def test_broken_content_is_named_by_file_entry_and_field(tmp_path, filename, old
     ("    hold_seconds: 30\n", '    hold_seconds: "30"\n', "hold_seconds", "expected a whole number, got text"),
     ("    repetitions: 1\n", "    repetitions: 0\n", "repetitions", "must be at least 1"),
     ("    reenter: Draw the same knee back toward your chest.\n", "", "reenter", "a held stretch says how to go back"),
-    ("    switch: Bend your left knee", "    switch: Bend. Your. Left. Knee. And", "switch", "expected 1 to 4"),
+    ("    switch: Bend your left knee", "    switch: Bend. Your. Left. Knee. Now. And", "switch", "expected 1 to 5"),
     ("    sides: true\n", "    sides: 1\n", "sides", "expected true or false"),
     ("    areas: [lower_back]\n", "    areas: lower_back\n", "areas", "expected a list"),
     ("    synonyms: [knee hug,", "    synonyms: [no,", "synonyms[0]", "got a boolean (quote it"),
