@@ -115,18 +115,26 @@ def test_the_first_routine_of_a_session_teaches_how_to_interrupt_once(alexa, con
     assert teach not in r.text and stretch_number(r.text) == 1
 
 
-def test_a_long_introduction_is_said_on_its_own_then_next_starts(app, content):
-    routine = next(r for r in content.routines.values() if r.equipment)
-    alexa = AlexaClient(checked(flask_poster(app)))
-    alexa.launch()
-    alexa.intent("StartRoutineIntent", routine=routine.id)
-    r = alexa.intent(NO)
-    assert "need" in r.text and not r.ends
-    if stretch_number(r.text) is None:
-        assert content.text("prompts", "ready_prompt", number=1,
-                            name=routine.items[0].exercise.name) in r.text
-        assert stretch_number(alexa.intent(REPEAT).text) is None
-        assert stretch_number(alexa.intent(NEXT).text) == 1
+def test_resuming_repeats_equipment_and_warnings_within_the_length_limit(app, content):
+    """A routine resumed at any stretch hears its introduction first, in the same response."""
+    for routine in content.routines.values():
+        for index in range(1, len(routine.items)):
+            alexa = AlexaClient(checked(flask_poster(app)), user_id=f"resume-{routine.id}-{index}")
+            start(alexa, routine.id)
+            for _ in range(index):
+                forward(alexa)
+            alexa.end()
+            alexa.launch()
+            r = alexa.intent(YES)                          # pick up where I left off
+            assert content.text("screening", "intro_resume", routine=routine.name) in r.text
+            r = alexa.intent(NO)
+            assert stretch_number(r.text) == index + 1
+            for warning in routine.warnings:
+                assert warning in r.text
+            for thing in routine.equipment:
+                assert thing in r.text
+            assert content.text("prompts", "how_to_interrupt") in r.text
+            assert speech_of(r.ssml).estimated_seconds <= RESPONSE_MAX_SECONDS
 
 
 # ---------------------------------------------------------------- the screening gate

@@ -47,10 +47,21 @@ class _Same:
 
 
 @functools.lru_cache(maxsize=PAGE_CACHE_SIZE)
-def _rendered(content: _Same, routine_id: str, index: int, prefs: Prefs,
-              short: bool) -> tuple[Speech, ...]:
+def _rendered(content: _Same, routine_id: str, index: int, prefs: Prefs, short: bool,
+              lead: int) -> tuple[Speech, ...]:
     return tuple(coach.routine_pages(content.obj, content.obj.routines[routine_id], index,
-                                     prefs, short=short))
+                                     prefs, short=short, lead_seconds=lead))
+
+
+def _lead(turn: Turn, routine, prefs: Prefs) -> int:
+    """Room on a stretch's first page for the longest introduction the routine can have
+    (a routine starts or resumes at any stretch), in whole seconds, with the closing
+    question and a margin for a voice a little slower than the estimate."""
+    sp = Speech(prefs.pace).say(turn.s("cleared"))
+    for line in intro_lines(turn, routine, teach=True, short=True):
+        sp.say(line)
+    sp.say(turn.t("lets_begin"))
+    return int(sp.estimated_seconds) + 1
 
 
 def _prefs(turn: Turn) -> Prefs:
@@ -69,8 +80,9 @@ def pages(turn: Turn, routine, index: int) -> list[Speech]:
     routine, the preferences and the version, so each is rendered once per process and
     cached; callers get copies, so a cached page can never be changed."""
     short = _short(turn, routine.items[index].exercise.id)
+    prefs = _prefs(turn)
     return [page.copy() for page in _rendered(_Same(turn.content), routine.id, index,
-                                              _prefs(turn), short)]
+                                              prefs, short, _lead(turn, routine, prefs))]
 
 
 # --------------------------------------------------------------------------- honest times
@@ -104,8 +116,10 @@ def routine_seconds(turn: Turn, routine, done: bool = False) -> float:
     sp = turn.speech(*intro_lines(turn, routine, teach=True, short=any(shorts)),
                      turn.t("lets_begin"))
     last = len(routine.items) - 1
+    prefs = turn.memory.prefs
+    lead = _lead(turn, routine, prefs)
     for index, short in enumerate(shorts):
-        all_pages = _rendered(_Same(turn.content), routine.id, index, turn.memory.prefs, short)
+        all_pages = _rendered(_Same(turn.content), routine.id, index, prefs, short, lead)
         for part, page in enumerate(all_pages):
             sp.extend(page)
             if part < len(all_pages) - 1:
@@ -126,24 +140,11 @@ def minutes(turn: Turn, routine, done: bool = False) -> str:
 # --------------------------------------------------------------------------- playing
 
 def begin(turn: Turn) -> Reply:
-    """The gate was just cleared: the routine's introduction, then its (first) stretch; the
-    introduction alone when both would make too long a response (part -1)."""
-    lead = " ".join([turn.s("cleared"), *intro_lines(turn, turn.routine)])
-    st = turn.state
-    st["taught"] = True
-    first = pages(turn, turn.routine, st["index"])[0]
-    # with room for the closing question and for a voice a little slower than our estimate
-    if turn.speech(lead).estimated_seconds + first.estimated_seconds > coach.RESPONSE_MAX_SECONDS - 15:
-        st["part"] = -1
-        return _introduction(turn, turn.speech(lead))
-    return play(turn, lead=lead + " " + turn.t("lets_begin"))
-
-
-def _introduction(turn: Turn, sp: Speech) -> Reply:
-    st = turn.state
-    name = turn.routine.items[st["index"]].exercise.name
-    return ask(turn, sp, turn.t("ready_prompt", number=st["index"] + 1, name=name),
-               turn.t("ready_prompt", number=st["index"] + 1, name=name))
+    """The gate was just cleared: the routine's introduction, then its (first) stretch,
+    whose first page left room for it."""
+    lead = [turn.s("cleared"), *intro_lines(turn, turn.routine), turn.t("lets_begin")]
+    turn.state["taught"] = True
+    return play(turn, lead=" ".join(lead))
 
 
 def play(turn: Turn, lead: str | None = None) -> Reply:
@@ -155,8 +156,6 @@ def play(turn: Turn, lead: str | None = None) -> Reply:
     routine = turn.routine
     index = st["index"]
     st["state"] = ROUTINE
-    if st["part"] < 0:              # the introduction again ("repeat" before the first page)
-        return _introduction(turn, turn.speech(*intro_lines(turn, routine)))
     all_pages = pages(turn, routine, index)
     st["part"] = part = min(st["part"], len(all_pages) - 1)
     sp = turn.speech(lead) if lead else turn.speech()

@@ -70,8 +70,7 @@ def validate_state(raw: Any, content: Content) -> dict | None:
         return None
     if not (_is_int(s["unclear"]) and 0 <= s["unclear"] <= 1):
         return None
-    # part -1: the routine's introduction was said on its own, the stretch comes next
-    if not (_is_int(s["part"]) and -1 <= s["part"] < 100 and _is_int(s["index"])):
+    if not (_is_int(s["part"]) and 0 <= s["part"] < 100 and _is_int(s["index"])):
         return None
     if s["routine"] is not None and not valid_position(content, s["routine"], s["index"]):
         return None

@@ -40,7 +40,7 @@ PROMPT_KEYS: dict[str, set[str]] = {
     "pain_check_help": set(), "pain_stop": set(), "pain_mild": set(), "pain_no": set(),
     "pain_confirm": {"name"}, "pain_gentle": set(),
     "routine_equipment": {"equipment"}, "short_hint": set(), "how_to_interrupt": set(),
-    "lets_begin": set(), "ready_prompt": {"number", "name"}, "tell_more_none": set(), "history_week_one": set(),
+    "lets_begin": set(), "tell_more_none": set(), "history_week_one": set(),
     "question_unknown": set(), "question_ask": set(), "question_menu_follow": set(),
     "help_menu": set(), "help_routine": {"routine", "number", "total"}, "help_paused": set(),
     "help_pain": set(), "help_delete": set(),

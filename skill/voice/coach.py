@@ -48,12 +48,15 @@ from .ssml import MAX_BREAK_SECONDS, Speech, count_words, split_sentences
 
 PAGE_MAX_CHARS = 7000
 #: A page's estimated length. Every response adds a closing question (a few seconds), so a
-#: response stays within RESPONSE_MAX_SECONDS; the conversation says a routine's
-#: introduction on its own when it would not fit before the first page.
+#: response stays within RESPONSE_MAX_SECONDS. A stretch's first page also leaves room for
+#: the routine's introduction (`lead_seconds`), which comes before it when a routine starts
+#: or resumes there.
 PAGE_MAX_SECONDS = 135
 RESPONSE_MAX_SECONDS = 150
 #: Pages of one stretch are evened out in steps of this many seconds.
 BALANCE_STEP_SECONDS = 5
+#: However long a routine's introduction, a stretch's first page may hold this much.
+FIRST_PAGE_MIN_SECONDS = 60
 
 HOLD_CHOICES = ("shorter", "normal", "longer")
 PACE_CHOICES = ("slow", "normal")
@@ -365,31 +368,37 @@ def _units(beats: list[Beat], level: int) -> list[list[Beat]]:
     return units
 
 
-def _paginate(beats: list[Beat], continued: Beat, pace: str) -> list[list[Beat]]:
+def _paginate(beats: list[Beat], continued: Beat, pace: str, lead: float = 0) -> list[list[Beat]]:
     """As few pages as `_greedy` makes, as evenly filled as it can make them without cutting
     anywhere worse (a stretch of 140 s is two pages of about 70 s, not 125 s and 15 s)."""
-    pages = _greedy(beats, continued, pace, PAGE_MAX_SECONDS, beat_cuts=True)
+    pages = _greedy(beats, continued, pace, PAGE_MAX_SECONDS, lead, beat_cuts=True)
     limit = PAGE_MAX_SECONDS
 
     def weakest_cut(pages: list[list[Beat]]) -> int:
         return min((page[1].boundary for page in pages[1:] if len(page) > 1), default=SIDE)
 
     while len(pages) > 1 and limit > BALANCE_STEP_SECONDS:
-        tighter = _greedy(beats, continued, pace, limit - BALANCE_STEP_SECONDS, beat_cuts=False)
+        tighter = _greedy(beats, continued, pace, limit - BALANCE_STEP_SECONDS, lead,
+                          beat_cuts=False)
         if tighter is None or len(tighter) > len(pages) or weakest_cut(tighter) < weakest_cut(pages):
             break                           # never trade a cut between sides for a worse one
         pages, limit = tighter, limit - BALANCE_STEP_SECONDS
     return pages
 
 
-def _greedy(beats: list[Beat], continued: Beat, pace: str, seconds: float,
+def _greedy(beats: list[Beat], continued: Beat, pace: str, seconds: float, lead: float,
             beat_cuts: bool) -> list[list[Beat]] | None:
-    """Whole sides per page where they fit; a side too long for a page is cut between its
-    repetitions (or cycles), and a repetition too long between its beats (never inside a
-    break), only if `beat_cuts` (else None). Later pages start with `continued`."""
-    def fits(page: list[Beat]) -> bool:
+    """Whole sides per page where they fit (the first page `lead` seconds shorter, but never
+    under FIRST_PAGE_MIN_SECONDS); a side too long for a page is cut between its repetitions
+    (or cycles), and a repetition too long between its beats (never inside a break), only
+    if `beat_cuts` (else None). Later pages start with `continued`."""
+    first_page = max(FIRST_PAGE_MIN_SECONDS, min(seconds, PAGE_MAX_SECONDS - lead))
+
+    def fits(page: list[Beat], new: bool = False) -> bool:
+        """Would `page` fit as the last page (or, `new`, as one more page)?"""
         sp = speech_of(page, pace)
-        return len(sp) < PAGE_MAX_CHARS and sp.estimated_seconds <= seconds
+        limit = first_page if len(pages) == 1 and not new else seconds
+        return len(sp) < PAGE_MAX_CHARS and sp.estimated_seconds <= limit
 
     pages: list[list[Beat]] = [[]]
 
@@ -399,7 +408,7 @@ def _greedy(beats: list[Beat], continued: Beat, pace: str, seconds: float,
     def place(chunk: list[Beat], level: int) -> None:
         if fits(pages[-1] + chunk):
             pages[-1].extend(chunk)
-        elif has_body(pages[-1]) and fits([continued] + chunk):
+        elif has_body(pages[-1]) and fits([continued] + chunk, new=True):
             pages.append([continued] + chunk)
         elif level > 0:
             for unit in _units(chunk, level):
@@ -425,28 +434,33 @@ class _NoCut(Exception):
 
 
 def pages_of(content, item, number: int, total: int, prefs: Prefs, *,
-             previous: str | None = None, short: bool = False) -> list[list[Beat]]:
-    """The stretch's beats cut into pages (one page per response)."""
+             previous: str | None = None, short: bool = False,
+             lead_seconds: float = 0) -> list[list[Beat]]:
+    """The stretch's beats cut into pages (one page per response); the first page leaves
+    `lead_seconds` for what the conversation may say before it."""
     beats = schedule(content, item, number, total, prefs, previous=previous, short=short)
     continued = Beat("continued", content.text("voice", "continued", name=item.exercise.name))
-    return _paginate(beats, continued, prefs.pace)
+    return _paginate(beats, continued, prefs.pace, lead_seconds)
 
 
 def render_stretch(content, item, number: int, total: int, prefs: Prefs, *,
-                   previous: str | None = None, short: bool = False) -> list[Speech]:
+                   previous: str | None = None, short: bool = False,
+                   lead_seconds: float = 0) -> list[Speech]:
     """Speech pages for stretch `number` of `total` (see the module docstring). The
     closing question is left to the conversation."""
     return [speech_of(page, prefs.pace)
-            for page in pages_of(content, item, number, total, prefs, previous=previous, short=short)]
+            for page in pages_of(content, item, number, total, prefs, previous=previous,
+                                 short=short, lead_seconds=lead_seconds)]
 
 
 # --------------------------------------------------------------------------- whole routines
 
-def routine_pages(content, routine, index: int, prefs: Prefs, short: bool = False) -> list[Speech]:
+def routine_pages(content, routine, index: int, prefs: Prefs, short: bool = False,
+                  lead_seconds: float = 0) -> list[Speech]:
     """Stretch `index` of a routine, coming from the previous stretch's position."""
     previous = routine.items[index - 1].exercise.position if index else None
     return render_stretch(content, routine.items[index], index + 1, len(routine.items), prefs,
-                          previous=previous, short=short)
+                          previous=previous, short=short, lead_seconds=lead_seconds)
 
 
 def spoken_minutes(seconds: float) -> str:
