@@ -17,10 +17,11 @@ DELETE_DATA = "DeleteDataIntent"
 SET_REMINDER = "SetReminderIntent"
 REMINDER_STATUS = "ReminderStatusIntent"
 CANCEL_REMINDER = "CancelReminderIntent"
+TELL_ME_MORE = "TellMeMoreIntent"
 
 CUSTOM_INTENTS = (
     START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,
-    SET_PREFERENCE, HISTORY, DELETE_DATA,
+    SET_PREFERENCE, HISTORY, DELETE_DATA, TELL_ME_MORE,
     SET_REMINDER, REMINDER_STATUS, CANCEL_REMINDER,
 )
 
@@ -64,6 +65,7 @@ PREFERENCE_VALUES = (
     "holds_longer", "holds_shorter", "holds_normal",
     "pace_slow", "pace_normal",
     "cues_more", "cues_fewer",
+    "detail_short", "detail_full",
 )
 
 # Positions an exercise may be done in (content schema).

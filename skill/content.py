@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import math
 import re
 import string
 import sys
@@ -31,10 +30,6 @@ EXERCISES_FILE = "exercises.yaml"
 ROUTINES_FILE = "routines.yaml"
 FAQ_FILE = "faq.yaml"
 STRUCTURED_FILES = (EXERCISES_FILE, ROUTINES_FILE, FAQ_FILE)
-
-# Rough pacing used by Routine.minutes (the coach module owns the real timing).
-SECONDS_PER_STEP = 5
-CUE_SECONDS_PER_REP = 6
 
 FAQ_SENTENCES = (2, 4)
 PURPOSE_SENTENCES = (1, 2)
@@ -84,6 +79,13 @@ class Exercise:
     cues: tuple[str, ...]
     release: str
     cautions: tuple[str, ...]
+    # Spoken during the stretch (skill/voice/coach.py): a check before the first step, the
+    # line that brings the body back into a held stretch for the next repetition, the short
+    # version of the steps once the stretch is known, and a moving stretch's cycle.
+    check: tuple[str, ...] = ()
+    reenter: str | None = None
+    short: tuple[str, ...] = ()
+    cycle: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,6 @@ class RoutineItem:
     exercise: Exercise
     hold_seconds: int
     repetitions: int
-
-    @property
-    def estimated_seconds(self) -> int:
-        """Positioning ~5 s per step; each repetition on each side: hold or tempo + ~6 s cues."""
-        ex = self.exercise
-        per_rep = self.hold_seconds + ex.tempo_seconds + CUE_SECONDS_PER_REP
-        return SECONDS_PER_STEP * len(ex.steps) + self.repetitions * (2 if ex.sides else 1) * per_rep
 
 
 @dataclass(frozen=True)
@@ -110,11 +105,13 @@ class Routine:
     areas: tuple[str, ...]
     positions: tuple[str, ...]
     items: tuple[RoutineItem, ...]
+    # Spoken before the routine starts (with the equipment its exercises need).
+    warnings: tuple[str, ...] = ()
 
     @property
-    def minutes(self) -> int:
-        """Rough length in whole minutes (rounded up, at least 1), computed from the items."""
-        return max(1, math.ceil(sum(item.estimated_seconds for item in self.items) / 60))
+    def equipment(self) -> tuple[str, ...]:
+        """What the routine's exercises need, each once, in order of first use."""
+        return tuple(dict.fromkeys(i.exercise.equipment for i in self.items if i.exercise.equipment))
 
 
 @dataclass(frozen=True)
@@ -467,7 +464,8 @@ def _load_exercises(problems: list[str], document: Any, areas: dict[str, Area] |
     fields = {"id": True, "name": True, "synonyms": False, "areas": True, "position": True,
               "equipment": False, "purpose": True, "steps": True, "hold_seconds": True,
               "tempo_seconds": False, "sides": False, "switch": False, "repetitions": True,
-              "cues": False, "release": True, "cautions": False}
+              "cues": False, "release": True, "cautions": False, "check": False,
+              "reenter": False, "short": False, "cycle": False}
     table: dict[str, Exercise] = {}
     phrases = _Phrases()
     for index, data in enumerate(raw or ()):
@@ -496,11 +494,28 @@ def _load_exercises(problems: list[str], document: Any, areas: dict[str, Area] |
         cues = e.texts("cues")
         release = e.text("release")
         cautions = e.texts("cautions")
+        check = e.texts("check")
+        reenter = e.text("reenter", optional=True)
+        short = e.texts("short")
+        cycle = e.texts("cycle")
+        for field, lines in (("short", short), ("cycle", cycle)):
+            for i, line in enumerate(lines):
+                e.sentences(f"{field}[{i}]", line, 1, 1)
+        if switch is not None:
+            e.sentences("switch", switch, 1, 5)
+        if hold and reenter is None:
+            e.error("reenter", "missing: a held stretch says how to go back into it for the "
+                               "next repetition")
+        if hold == 0 and tempo and not cycle:
+            e.error("cycle", "missing: a moving stretch says the movements of one cycle")
+        if hold and cycle:
+            e.error("cycle", "given, but hold_seconds is above 0 (only moving stretches cycle)")
         _add_unique(table, e, ident, Exercise(
             id=ident, name=name, synonyms=synonyms, areas=area_ids, position=position,
             equipment=equipment, purpose=purpose, steps=steps, hold_seconds=hold,
             tempo_seconds=tempo, sides=sides, switch=switch, repetitions=repetitions, cues=cues,
-            release=release, cautions=cautions))
+            release=release, cautions=cautions, check=check, reenter=reenter, short=short,
+            cycle=cycle))
     return table
 
 
@@ -510,7 +525,7 @@ def _load_routines(problems: list[str], document: Any, exercises: dict[str, Exer
     report = _Report(problems, ROUTINES_FILE)
     raw = _entries(report, document, "routines", "routine", other_keys=("areas", "positions"))
     fields = {"id": True, "name": True, "synonyms": False, "description": True, "areas": True,
-              "positions": True, "exercises": True}
+              "positions": True, "exercises": True, "warnings": False}
     table: dict[str, Routine] = {}
     phrases = _Phrases()
     for index, data in enumerate(raw or ()):
@@ -526,8 +541,9 @@ def _load_routines(problems: list[str], document: Any, exercises: dict[str, Exer
         for i, area in enumerate(area_ids):
             if items and area not in worked:
                 e.error(f"areas[{i}]", f"none of this routine's exercises works the area '{area}'")
+        warnings = e.texts("warnings")
         _add_unique(table, e, ident, Routine(ident, name, synonyms, description, area_ids,
-                                             position_ids, items))
+                                             position_ids, items, warnings))
     # A spoken area or position must lead somewhere.
     for kind, declared, attr in (("area", areas, "areas"), ("position", positions, "positions")):
         if not table:

@@ -31,7 +31,7 @@ def _plain(text: str) -> str:
 
 def test_a_scripted_session(texts):
     transcript = run_chat(["open back stretch coach", "start the lower back routine", "no",
-                           "next", "stop"])
+                           "next", "next", "stop"])              # stretch 1 takes two pages
     screening = texts["screening"]["question"]
     assert _plain(screening)[:60] in transcript             # the red-flag question
     assert "[StartRoutineIntent routine=lower_back]" in transcript

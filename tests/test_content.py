@@ -120,10 +120,9 @@ def test_areas_and_positions(content):
 
 def test_routines_shape(content):
     for routine in content.routines.values():
-        assert 3 <= len(routine.items) <= 7, routine.id
+        assert 2 <= len(routine.items) <= 7, routine.id
         assert routine.description and "\n" not in routine.description
         assert routine.synonyms, routine.id
-        assert routine.minutes >= 1
 
 
 def test_required_routines(content):
@@ -147,8 +146,12 @@ def test_first_matching_routine_is_the_sensible_default(content):
 
 
 def test_quick_release_is_about_three_minutes(content):
-    assert 2 <= content.routines[QUICK_RELEASE].minutes <= 4
-    assert content.routines[QUICK_RELEASE].minutes == 3
+    """SPEC §5: a short routine of about three minutes, by the coach's own timing."""
+    from skill.voice.coach import Prefs, routine_pages
+    routine = content.routines[QUICK_RELEASE]
+    seconds = sum(page.estimated_seconds for index in range(len(routine.items))
+                  for page in routine_pages(content, routine, index, Prefs()))
+    assert 150 <= seconds <= 4 * 60, seconds
 
 
 def test_stenosis_routine_has_no_extension(content):
@@ -234,17 +237,6 @@ def test_routine_order_is_content_order():
     text = (CONTENT_DIR / "routines.yaml").read_text()
     in_file = re.findall(r"^  - id: (\w+)$", text.split("\nroutines:", 1)[1], flags=re.M)
     assert list(load_content().routines) == in_file
-
-
-def test_minutes_estimate():
-    from skill.content import Exercise, Routine, RoutineItem
-    ex = Exercise("a", "a", (), ("lower_back",), "floor", None, "P.", ("One.", "Two."), 30, 0,
-                  True, "Switch.", 2, (), "Release.", ())
-    # 2 steps * 5 s + 2 reps * 2 sides * (30 + 6) s = 154 s -> 3 minutes
-    assert Routine("r", "r", (), "d", (), (), (RoutineItem(ex, 30, 2),)).minutes == 3
-    moving = dataclasses.replace(ex, hold_seconds=0, tempo_seconds=4, sides=False)
-    # 10 + 1 * (4 + 6) = 20 s -> at least one minute
-    assert Routine("r", "r", (), "d", (), (), (RoutineItem(moving, 0, 1),)).minutes == 1
 
 
 # --------------------------------------------------------------------------- flat text files
@@ -447,7 +439,9 @@ def test_broken_content_is_named_by_file_entry_and_field(tmp_path, filename, old
 @pytest.mark.parametrize("old, new, field, words", [
     ("    hold_seconds: 30\n", "    hold_seconds: true\n", "hold_seconds", "expected a whole number, got a boolean"),
     ("    hold_seconds: 30\n", '    hold_seconds: "30"\n', "hold_seconds", "expected a whole number, got text"),
-    ("    repetitions: 2\n", "    repetitions: 0\n", "repetitions", "must be at least 1"),
+    ("    repetitions: 1\n", "    repetitions: 0\n", "repetitions", "must be at least 1"),
+    ("    reenter: Draw the same knee back toward your chest.\n", "", "reenter", "a held stretch says how to go back"),
+    ("    switch: Bend your left knee", "    switch: Bend. Your. Left. Knee. Now. And", "switch", "expected 1 to 5"),
     ("    sides: true\n", "    sides: 1\n", "sides", "expected true or false"),
     ("    areas: [lower_back]\n", "    areas: lower_back\n", "areas", "expected a list"),
     ("    synonyms: [knee hug,", "    synonyms: [no,", "synonyms[0]", "got a boolean (quote it"),

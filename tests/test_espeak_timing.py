@@ -14,6 +14,11 @@ about ESPEAK_WORDS_PER_NOMINAL_WPM x `-s` words per minute, so -s = stated wpm /
 Pages are mostly silence, so the speech alone (audio minus breaks) is also checked, summed
 over all pages of a pace, against the words at the stated rate: that holds the wpm constant.
 
+Whole routines: every routine is played through the endpoint from the "no" to the summary,
+every response is spoken by espeak-ng, and the sum must be within 10 % of the minutes the
+skill announces (and of the coach's own estimate): the announced time is honest. No response
+may run over RESPONSE_MAX_SECONDS (with 10 % for espeak's own pace).
+
 espeak-ng and sox are required (the Makefile's `sysdeps` installs them): missing tools FAIL.
 """
 
@@ -25,11 +30,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from skill.voice.coach import Prefs, render_stretch
+from skill.voice.coach import RESPONSE_MAX_SECONDS, Prefs, routine_pages
 from skill.content import load_content
 from skill.voice.ssml import RATES, WORDS_PER_MINUTE, Speech
 
 TOLERANCE = 0.15
+WHOLE_ROUTINE_TOLERANCE = 0.10
 #: Our words per minute per unit of espeak's nominal `-s`, measured on the content.
 ESPEAK_WORDS_PER_NOMINAL_WPM = 1.085
 ESPEAK_SPEED = {pace: round(wpm / ESPEAK_WORDS_PER_NOMINAL_WPM)
@@ -43,15 +49,16 @@ def _cases():
     seen, out = set(), []
     for routine in CONTENT.routines.values():
         for index, item in enumerate(routine.items):
-            key = (item.exercise.id, item.hold_seconds, item.repetitions)
+            previous = routine.items[index - 1].exercise.position if index else None
+            key = (item.exercise.id, item.hold_seconds, item.repetitions, previous)
             if key in seen:
                 continue
             seen.add(key)
             for pace in RATES:
-                pages = render_stretch(CONTENT, item, index + 1, len(routine.items),
-                                       Prefs(pace=pace))
+                pages = routine_pages(CONTENT, routine, index, Prefs(pace=pace))
                 for n, page in enumerate(pages):
-                    name = f"{item.exercise.id}-{item.hold_seconds}x{item.repetitions}-{pace}"
+                    name = (f"{item.exercise.id}-{item.hold_seconds}x{item.repetitions}"
+                            f"-from-{previous}-{pace}")
                     out.append((name + (f"-p{n + 1}" if len(pages) > 1 else ""), pace, page))
     return out
 
@@ -137,3 +144,93 @@ def test_speech_alone_matches_the_stated_rate(measured, pace):
     assert abs(estimated - spoken) / spoken <= 0.10, (
         f"{pace}: speech estimated {estimated:.0f} s at {WORDS_PER_MINUTE[pace]:g} wpm, "
         f"espeak-ng spoke {spoken:.0f} s")
+
+
+# --------------------------------------------------------------------------- whole routines
+
+def _routine_responses():
+    """{routine id: [SSML of every response from the "no" to the summary]} at default
+    preferences, played through the endpoint like a user saying "next" each time."""
+    import tempfile
+
+    from skill.config import Config
+    from skill.store import open_store
+    from skill.web.app import create_app
+    from tests.client import AlexaClient, flask_poster
+
+    out = {}
+    with tempfile.TemporaryDirectory() as directory:
+        store = open_store(f"sqlite:///{directory}/timing.db")
+        try:
+            app = create_app(Config.local(session_secret=b"t" * 32), store=store, content=CONTENT)
+            for routine in CONTENT.routines.values():
+                alexa = AlexaClient(flask_poster(app), user_id=f"timing-{routine.id}")
+                alexa.launch()
+                alexa.intent("StartRoutineIntent", routine=routine.id)
+                responses = [alexa.intent("AMAZON.NoIntent")]
+                offer = CONTENT.text("reminders", "offer_reprompt")
+                # to the summary (after a first routine, followed by the reminder offer)
+                while not (responses[-1].ends or responses[-1].reprompt == offer):
+                    responses.append(alexa.intent("AMAZON.NextIntent"))
+                    assert len(responses) < 100, f"{routine.id} never reached its summary"
+                out[routine.id] = [r.ssml for r in responses]
+        finally:
+            store.close()
+    return out
+
+
+def _announced_seconds(routine) -> tuple[float, float]:
+    """(minutes announced, as seconds; the coach's own estimate in seconds)."""
+    import datetime as dt
+
+    from skill.dialog import playback
+    from skill.dialog.state import fresh_state
+    from skill.dialog.turn import Memory, Turn
+    turn = Turn(CONTENT, fresh_state(), Memory(), dt.date.today())
+    said = playback.minutes(turn, routine)
+    minutes = float(said.replace(" and a half", ".5"))
+    return minutes * 60, playback.routine_seconds(turn, routine)
+
+
+@pytest.fixture(scope="module")
+def whole_routines(tmp_path_factory):
+    require_tools()
+    directory = tmp_path_factory.mktemp("espeak-routines")
+    jobs = [(rid, n, ssml) for rid, responses in _routine_responses().items()
+            for n, ssml in enumerate(responses)]
+
+    def one(job):
+        rid, n, ssml = job
+        return rid, n, speak(for_espeak(ssml, "normal"), "normal", directory, f"{rid}-{n}")
+
+    measured: dict[str, list[float]] = {}
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for rid, n, seconds in pool.map(one, jobs):
+            measured.setdefault(rid, []).append(seconds)
+    return measured
+
+
+@pytest.mark.parametrize("routine_id", list(CONTENT.routines))
+def test_announced_minutes_are_within_ten_percent_of_the_whole_routine(whole_routines, routine_id):
+    routine = CONTENT.routines[routine_id]
+    heard = sum(whole_routines[routine_id])
+    announced, estimate = _announced_seconds(routine)
+    assert abs(announced - heard) / heard <= WHOLE_ROUTINE_TOLERANCE, (
+        f"{routine_id}: announced {announced / 60:g} min, espeak-ng {heard / 60:.1f} min")
+    assert abs(estimate - heard) / heard <= WHOLE_ROUTINE_TOLERANCE, (
+        f"{routine_id}: estimated {estimate / 60:.1f} min, espeak-ng {heard / 60:.1f} min")
+
+
+def test_no_response_of_a_routine_runs_long(whole_routines):
+    longest = max(max(seconds) for seconds in whole_routines.values())
+    assert longest <= RESPONSE_MAX_SECONDS, longest
+
+
+def test_whole_routine_summary(whole_routines, capsys):
+    with capsys.disabled():
+        print()
+        for rid, seconds in whole_routines.items():
+            announced, estimate = _announced_seconds(CONTENT.routines[rid])
+            print(f"{rid:16} announced {announced / 60:5.1f} min  estimated {estimate / 60:5.1f} min"
+                  f"  espeak-ng {sum(seconds) / 60:5.1f} min  longest response {max(seconds):5.1f} s")
+    assert whole_routines

@@ -379,8 +379,8 @@ def test_the_routine_is_never_blocked_by_a_failing_api(user, api, content):
     user.remind("07:00")
     r = user.intent(YES)
     assert r.text == say(content, "failed") + " " + content.text("prompts", "continue_prompt")
-    r = user.intent(NEXT)
-    assert "Stretch 2 of" in r.text and not r.ends
+    r = user.intent(NEXT)                                # the routine goes on
+    assert ("Stretch 2 of" in r.text or "continued" in r.text) and not r.ends
 
 
 # --------------------------------------------------------------------------- permission
@@ -451,6 +451,7 @@ def finish_routine(alexa, routine="quick_release", *, hurt=False):
     r = alexa.intent(NO)
     if hurt:
         alexa.intent("PainIntent")
+        alexa.intent(NO)                 # not sharp, shooting or numb: mild, carry on
     for _ in range(60):
         if "You finished the" in r.text:
             return r

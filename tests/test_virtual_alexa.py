@@ -145,16 +145,17 @@ def test_question_in_the_middle_of_a_routine_and_back(server):
 
 def test_pain_mid_routine_stops_advises_and_offers_skip_or_end(server):
     turns = converse(server, [*_start(), {"say": "no"}, {"say": "ow that hurts"},
-                              {"say": "skip"}])
-    pain, skipped = turns[-2], turns[-1]
+                              {"say": "no"}, {"say": "skip"}])
+    pain, mild, skipped = turns[-3], turns[-2], turns[-1]
     text = pain["text"].lower()
     assert pain["request"]["intent"] == C.PAIN
     assert pain["response"]["open"]
     assert "ease out" in text
-    assert "numbness or tingling" in text and ("doctor" in text or "professional" in text)
-    assert "skip" in text and "stop" in text
-    assert "keep going" not in text and "keep going" not in pain["reprompt_text"].lower()
-    assert not STRETCH.search(pain["text"])
+    assert "numb or tingling" in text and "yes or no" in text    # which kind of pain?
+    assert "skip" in mild["text"].lower() and "stop" in mild["text"].lower()
+    for t in (pain, mild):
+        assert "keep going" not in t["text"].lower() and "keep going" not in t["reprompt_text"].lower()
+        assert not STRETCH.search(t["text"])
     assert re.search(r"\bStretch 2 of", skipped["text"]), skipped["text"][:200]
 
 
@@ -169,11 +170,11 @@ def test_screening_yes_then_yes_is_an_emergency_and_ends(server):
 
 
 def test_screening_yes_then_no_sends_to_a_doctor_and_no_routine(server):
-    turns = converse(server, [*_start(), {"say": "yes"}, {"say": "no"},
+    turns = converse(server, [*_start(), {"say": "yes"}, {"say": "no"}, {"say": "no"},
                               {"say": "start the lower back routine"}, {"say": "no"},
                               {"say": "next"}, {"say": "resume my routine"},
                               {"say": "is it safe to crack my back"}])
-    see_doctor = turns[3]
+    see_doctor = turns[4]                   # after the follow-up and the "today?" question
     assert "doctor or physical therapist" in see_doctor["text"].lower()
     assert see_doctor["response"]["open"]
     assert not any(STRETCH.search(t["text"]) for t in turns)

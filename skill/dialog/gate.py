@@ -7,9 +7,11 @@ again whenever a routine starts or resumes. Playback (skill/dialog/playback.py) 
 `may_play` before rendering anything, and asks the question instead when it fails.
 
 - first question, "no"  -> cleared: the caller plays the routine;
-- first question, "yes" -> the follow-up question;
-- follow-up "yes"       -> emergency care now, session ends, blocked;
-- follow-up "no"        -> see a doctor, no routine in this session (blocked);
+- first question, "yes" -> the follow-up (every cauda equina sign);
+- follow-up "yes"       -> emergency care now (the number, don't drive, Alexa can't call);
+                           session ends, blocked;
+- follow-up "no"        -> blocked (no routine this session), then one more question:
+  triage "yes" or unclear -> see a doctor today;  triage "no" -> a doctor or physio soon;
 - anything else         -> asked once more; a second unclear answer ends the session.
 Help and pain re-ask without counting. The answers live in the session state only.
 """
@@ -17,16 +19,20 @@ from __future__ import annotations
 
 from .. import constants as C
 from ..voice.ssml import Speech
-from .state import FOLLOWUP, MENU, ROUTINE, SCREENING
+from .state import FOLLOWUP, MENU, ROUTINE, SCREENING, TRIAGE
 from .turn import Reply, Turn, ask, end
 
 # The screening keys (content/screening.yaml) with their placeholders; checked at start-up.
 SCREENING_KEYS: dict[str, set[str]] = {
-    "intro": {"routine"}, "question": set(), "reprompt": set(), "cleared": set(),
-    "followup": set(), "followup_reprompt": set(), "emergency": set(), "see_doctor": set(),
-    "see_doctor_question": set(), "blocked": set(), "unclear": set(), "unclear_end": set(),
-    "help": set(),
+    "intro": {"routine"}, "intro_resume": {"routine"}, "question": set(), "reprompt": set(),
+    "cleared": set(), "followup": set(), "followup_reprompt": set(), "emergency": set(),
+    "triage": set(), "triage_reprompt": set(), "triage_unclear": set(), "triage_help": set(),
+    "see_doctor_today": set(), "see_doctor_soon": set(), "see_doctor_question": set(),
+    "blocked": set(), "unclear": set(), "unclear_end": set(), "help": set(),
 }
+# The open question in each screening state: (question, reprompt).
+_ASKS = {SCREENING: ("question", "reprompt"), FOLLOWUP: ("followup", "followup_reprompt"),
+         TRIAGE: ("triage", "triage_reprompt")}
 
 
 def may_play(state: dict) -> bool:
@@ -34,45 +40,51 @@ def may_play(state: dict) -> bool:
     return state["cleared"] and state["routine"] is not None
 
 
-def begin(turn: Turn, pending: dict) -> Reply:
+def begin(turn: Turn, pending: dict, resuming: bool = False) -> Reply:
     """A routine was asked for (or is resumed at `pending`): ask the question first."""
     turn.state.update(state=SCREENING, pending=pending, cleared=False, unclear=0,
                       routine=None, index=0, part=0)
     name = turn.content.routines[pending["routine"]].name
-    sp = turn.speech(turn.s("intro", routine=name))
+    sp = turn.speech(turn.s("intro_resume" if resuming else "intro", routine=name))
     return ask(turn, sp, turn.s("question"), turn.s("reprompt"))
 
 
 def question(turn: Turn, speech: Speech) -> Reply:
-    """Ask the open question (first or follow-up) again after `speech`."""
-    if turn.state["state"] == FOLLOWUP:
-        return ask(turn, speech, turn.s("followup"), turn.s("followup_reprompt"))
-    return ask(turn, speech, turn.s("question"), turn.s("reprompt"))
+    """Ask the open question again after `speech`."""
+    key, reprompt = _ASKS[turn.state["state"]]
+    return ask(turn, speech, turn.s(key), turn.s(reprompt))
+
+
+def _advice(turn: Turn, key: str) -> Reply:
+    turn.state.update(state=MENU, pending=None, blocked=True, unclear=0)
+    return ask(turn, turn.speech(turn.s(key)), turn.s("see_doctor_question"), turn.t("question_ask"))
 
 
 def answer(turn: Turn) -> Reply | None:
     """Any intent while the question is open (stop is handled before). None means the answer
     was "no": the state now says cleared, and the caller plays the routine."""
-    st, intent = turn.state, turn.intent
+    st, intent, where = turn.state, turn.intent, turn.state["state"]
     if intent == C.HELP:
-        return question(turn, turn.speech(turn.s("help")))
+        return question(turn, turn.speech(turn.s("triage_help" if where == TRIAGE else "help")))
     if intent == C.PAIN:
         return question(turn, turn.speech(turn.t("pain_warning")))
-    if st["state"] == SCREENING and intent == C.NO:
+    if where == SCREENING and intent == C.NO:
         pending = st["pending"]
         st.update(state=ROUTINE, cleared=True, routine=pending["routine"], index=pending["index"],
                   part=0, pending=None, unclear=0)
         return None
-    if st["state"] == SCREENING and intent == C.YES:
+    if where == SCREENING and intent == C.YES:
         st.update(state=FOLLOWUP, unclear=0)
-        return Reply(turn.speech(turn.s("followup")), turn.speech(turn.s("followup_reprompt")))
-    if st["state"] == FOLLOWUP and intent == C.YES:
+        return question(turn, turn.speech())
+    if where == FOLLOWUP and intent == C.YES:
         st.update(state=MENU, pending=None, blocked=True, unclear=0)
         return end(turn, turn.speech(turn.s("emergency")))
-    if st["state"] == FOLLOWUP and intent == C.NO:
-        st.update(state=MENU, pending=None, blocked=True, unclear=0)
-        return ask(turn, turn.speech(turn.s("see_doctor")), turn.s("see_doctor_question"),
-                   turn.t("question_ask"))
+    if where == FOLLOWUP and intent == C.NO:
+        st.update(state=TRIAGE, pending=None, blocked=True, unclear=0)
+        return question(turn, turn.speech())
+    if where == TRIAGE:                        # doubt about "today" is taken as today
+        return _advice(turn, "see_doctor_soon" if intent == C.NO else
+                       "see_doctor_today" if intent == C.YES else "triage_unclear")
     # anything else is unclear: ask once more, then end safely without starting
     if st["unclear"] >= 1:
         st.update(state=MENU, pending=None, unclear=0)

@@ -3,7 +3,8 @@ preferences, the routines they finished, and deleting all of it on request.
 
 Persistent attributes (per Alexa user id), never anything about health:
 `{"resume": {"routine", "index"}, "prefs": {...}, "history": [{"routine", "date"}],
-"disclaimer_heard": true}`.
+"disclaimer_heard": true, "seen": {exercise id: times done}}`. `prefs.detail` is "short" or
+"full" when the user chose one; without it a stretch done SHORT_AFTER times is short.
 """
 from __future__ import annotations
 
@@ -15,6 +16,40 @@ from .state import CONFIRM_DELETE, MENU, PENDING_STATES, valid_position
 from .turn import Reply, Turn, ask, norm
 
 HISTORY_LIMIT = 200
+#: A stretch finished this many times is coached in its short version (unless the user
+#: asked for full instructions); "tell me more" gives the full steps at any time.
+SHORT_AFTER = 3
+SEEN_LIMIT = 10_000
+
+
+def _seen(turn: Turn) -> dict:
+    seen = turn.memory.data.get("seen")
+    return seen if isinstance(seen, dict) else {}
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def is_short(turn: Turn, exercise_id: str, discount: int = 0) -> bool:
+    """Coach this exercise in its short version? (`discount`: as it was that many times ago)"""
+    prefs = turn.memory.data.get("prefs")
+    detail = prefs.get("detail") if isinstance(prefs, dict) else None
+    if detail in ("short", "full"):
+        return detail == "short"
+    return _count(_seen(turn).get(exercise_id)) - discount >= SHORT_AFTER
+
+
+def record_seen(turn: Turn, exercise_id: str) -> None:
+    """One more time this exercise was done (only counts per exercise id are kept)."""
+    seen = {k: _count(v) for k, v in _seen(turn).items()
+            if isinstance(k, str) and k in turn.content.exercises and _count(v)}
+    seen[exercise_id] = min(SEEN_LIMIT, seen.get(exercise_id, 0) + 1)
+    turn.memory.data["seen"] = seen
+
+
+def has_history(turn: Turn) -> bool:
+    return bool(turn.memory.data.get("history"))
 
 
 def resume_point(turn: Turn) -> dict | None:
@@ -46,7 +81,7 @@ def set_preference(turn: Turn) -> Reply:
     if value is None:
         return ask(turn, turn.speech(), turn.t("pref_unknown"), turn.t("pref_unknown"))
     setting, choice = value.split("_", 1)
-    names = {"holds": "hold", "pace": "pace", "cues": "cues"}
+    names = {"holds": "hold", "pace": "pace", "cues": "cues", "detail": "detail"}
     prefs = dict(turn.memory.data.get("prefs") or {})
     prefs[names[setting]] = choice
     turn.memory.data["prefs"] = prefs
@@ -67,7 +102,7 @@ def history(turn: Turn) -> Reply:
     today = turn.today
     days = {d for d, _ in entries}
     week = sum(1 for d, _ in entries if 0 <= (today - d).days < 7)
-    sp = turn.speech(turn.t("history_week", count=week))
+    sp = turn.speech(turn.t("history_week_one") if week == 1 else turn.t("history_week", count=week))
     streak, day = 0, today if today in days else today - dt.timedelta(days=1)
     while day in days:
         streak, day = streak + 1, day - dt.timedelta(days=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import constants as C
 from ..voice.screens import screens_for
-from . import gate, memory
+from . import gate, memory, playback
 from .replies import blocked, follow_up, menu, offer_resume, place
 from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, PAIN, fresh_state
 from .turn import Reply, Turn, ask, end, lookup
@@ -27,7 +27,8 @@ def launch(turn: Turn) -> Reply:
 
 def _with_menu(turn: Turn, reply: Reply) -> Reply:
     """The routines on screen, with the buttons that fit where the user now is."""
-    reply.screen = screens_for(turn.content).menu(place(turn))
+    said = tuple(playback.minutes(turn, r) for r in turn.content.routines.values())
+    reply.screen = screens_for(turn.content).menu(place(turn), said)
     return reply
 
 
@@ -35,7 +36,7 @@ def list_routines(turn: Turn) -> Reply:
     routines = turn.content.routines.values()
     sp = turn.speech(turn.t("list_intro", count=len(routines)))
     for r in routines:
-        sp.say(turn.t("list_item", routine=r.name, minutes=r.minutes, description=r.description))
+        sp.say(turn.t("list_item", routine=r.name, minutes=playback.minutes(turn, r), description=r.description))
     if turn.state["state"] == MENU and not turn.state["blocked"]:
         return _with_menu(turn, ask(turn, sp, turn.t("list_question"), turn.t("menu_reprompt")))
     return _with_menu(turn, follow_up(turn, sp))

@@ -14,7 +14,7 @@ from ..voice.coach import VOICE_KEYS
 from ..voice.screens import SCREEN_KEYS
 from . import gate, memory, menu, playback, reminders
 from .replies import follow_up, offer_resume
-from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, ROUTINE
+from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAIN, PAIN_CHECK, PAUSED, ROUTINE
 from .turn import PROMPT_KEYS, Reply, Turn, ask
 
 
@@ -31,9 +31,11 @@ def screening(turn: Turn) -> Reply:
     """Any intent while the red-flag question is open."""
     if turn.intent in (C.STOP, C.CANCEL, C.NAVIGATE_HOME):
         return menu.stop(turn)
+    if turn.state["state"] == PAIN_CHECK:   # "it hurts": which kind?
+        return playback.pain_answer(turn)
     reply = gate.answer(turn)
     if reply is None:                       # "no": cleared, begin
-        return playback.play(turn, lead=turn.s("cleared"))
+        return playback.begin(turn)
     return reply
 
 
@@ -69,9 +71,11 @@ def start_over(turn: Turn) -> Reply:
 def yes(turn: Turn) -> Reply:
     st = turn.state["state"]
     if st == OFFER_RESUME:
-        return gate.begin(turn, turn.state["pending"])
+        return gate.begin(turn, turn.state["pending"], resuming=True)
     if st == CONFIRM_DELETE:
         return memory.confirm_delete(turn)
+    if st == PAIN:
+        return playback.gentler(turn)
     if st in (ROUTINE, PAUSED):
         turn.state["state"] = ROUTINE
         return playback.advance(turn) if st == ROUTINE else playback.play(turn)
@@ -84,6 +88,8 @@ def no(turn: Turn) -> Reply:
         return menu.menu(turn, turn.speech(turn.t("what_i_do")))
     if st == CONFIRM_DELETE:
         return memory.keep_data(turn)
+    if st == PAIN:
+        return playback.pain_no(turn)
     return menu.stop(turn)
 
 
@@ -95,7 +101,7 @@ ACTIONS: dict[str, Callable[[Turn], Reply]] = {
     C.NEXT: next_, C.PREVIOUS: previous, C.REPEAT: repeat, C.START_OVER: start_over,
     C.PAUSE: playback.pause, C.RESUME: playback.resume, C.YES: yes, C.NO: no,
     C.HELP: menu.help_, C.STOP: menu.stop, C.CANCEL: menu.stop, C.FALLBACK: menu.fallback,
-    C.NAVIGATE_HOME: menu.stop,
+    C.NAVIGATE_HOME: menu.stop, C.TELL_ME_MORE: playback.tell_more,
     C.SET_REMINDER: reminders.set_reminder, C.REMINDER_STATUS: reminders.reminder_status,
     C.CANCEL_REMINDER: reminders.cancel_reminder,
 }

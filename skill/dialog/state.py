@@ -22,14 +22,21 @@ MENU = "menu"
 OFFER_RESUME = "offer_resume"
 SCREENING = "screening"
 FOLLOWUP = "followup"
+TRIAGE = "triage"             # after a follow-up "no": see a doctor today, or soon?
 ROUTINE = "routine"
 PAUSED = "paused"
 PAIN = "pain"
+PAIN_CHECK = "pain_check"     # "it hurts": is it sharp, shooting, numb or tingling?
 CONFIRM_DELETE = "confirm_delete"
-STATES = (MENU, OFFER_RESUME, SCREENING, FOLLOWUP, ROUTINE, PAUSED, PAIN, CONFIRM_DELETE)
-IN_ROUTINE = (ROUTINE, PAUSED, PAIN)
+STATES = (MENU, OFFER_RESUME, SCREENING, FOLLOWUP, ROUTINE, PAUSED, PAIN, CONFIRM_DELETE,
+          TRIAGE, PAIN_CHECK)
+IN_ROUTINE = (ROUTINE, PAUSED, PAIN, PAIN_CHECK)
 PENDING_STATES = (OFFER_RESUME, SCREENING, FOLLOWUP)
-SCREENING_STATES = (SCREENING, FOLLOWUP)
+# A safety question is open: every intent is an answer to it (skill/dialog/routing.screening).
+SCREENING_STATES = (SCREENING, FOLLOWUP, TRIAGE, PAIN_CHECK)
+# Which version of the current stretch plays: "" as the user's preference and experience
+# say, "full" after "tell me more", "gentle" after mild pain.
+VERSIONS = ("", "full", "gentle")
 
 SESSION_KEY = "bsc"
 SIG_KEY = "sig"
@@ -39,7 +46,7 @@ MAX_STATE_CHARS = 2000        # a sealed state is about 150; anything far bigger
 def fresh_state() -> dict:
     return {"state": MENU, "routine": None, "index": 0, "part": 0, "pending": None,
             "cleared": False, "blocked": False, "unclear": 0, "back": None,
-            "remind": None, "hurt": False}
+            "taught": False, "version": "", "remind": None, "hurt": False}
 
 
 # An open daily-reminder question (skill/dialog/reminders.py): which one, the time ("HH:MM")
@@ -74,7 +81,9 @@ def validate_state(raw: Any, content: Content) -> dict | None:
     s = raw
     if s["state"] not in STATES or s["back"] not in (None, *STATES):
         return None
-    if not all(isinstance(s[k], bool) for k in ("cleared", "blocked", "hurt")):
+    if not all(isinstance(s[k], bool) for k in ("cleared", "blocked", "taught", "hurt")):
+        return None
+    if s["version"] not in VERSIONS:
         return None
     if not _valid_remind(s["remind"]) or (s["remind"] and s["state"] in SCREENING_STATES):
         return None

@@ -1,29 +1,41 @@
-"""The coach: one exercise, as used in a routine, plus the user's preferences -> speech pages.
+"""The coach: one exercise, as used in a routine, plus the user's preferences -> a schedule of
+beats, cut into pages; a page is a `Speech` for one response (the conversation adds the
+closing question).
 
-A page is a `Speech` for one response; the conversation adds the closing question. A page:
+The schedule is plain data (`Beat`: what kind of moment it is, the words, the silence after
+them, the side and repetition it belongs to), so a sound layer or a screen can read the same
+moments the voice speaks. One stretch, in order:
 
-    Stretch 2 of 5: bridge.  [You will need a chair.]  [We will do one side first, then ...]
-    <step> [pause to move]  <step> [pause to move] ...
-    for each side, for each repetition:
-        [Repetition 2 of 3.]  [Ease back into the stretch. [pause]]
-        Hold for 20 seconds. [silence] cue [silence] 10 seconds left. [silence]
-        And release. <the exercise's release>  [rest]
-        (between sides) Now the other side. <switch> [pause to move]
+    intro        "Stretch 2 of 5: bridge."
+    check        the exercise's check, before anything else ("Only do this one if ...")
+    equipment    "Use a foam roller for this one."
+    move         getting there from the previous stretch's position, one move per sentence,
+                 each with time to do it (lying <-> hands and knees <-> sitting <-> standing)
+    sides        "We'll do one side, then the other."
+    step         the positioning steps (the short version once the stretch is known), one
+                 instruction each, each with a pause to move
+    for each side:
+      held stretch, long holds (over COMPACT_MAX_HOLD s, or few repetitions):
+        [repetition  "Repetition 2 of 2." + the exercise's own way back in, with time for it]
+        hold         "Hold for 30 seconds." silence, a time-left cue on each multiple of
+                     10 s still to go, an exercise cue in some silences (each once a side)
+        [rest        "Ease off, and rest." between repetitions]
+      held stretch, short holds repeated (compact counting):
+        reps "We'll do 8, holding each for 5 seconds."  hold ... then for each next one
+        rest "And relax, that's 1."  count "2." (+ the way back in, the first time) ...
+      moving stretch: moving "{count} slow rounds ...", then one whole cycle per count: the
+        cycle's movements in full for the first GUIDED_CYCLES, then the count alone
+      release      "And release." + the exercise's release (once a side, at its end)
+      other_side   "Now the other side." + the switch, one instruction per sentence
 
 Holds. The silence of a hold is at least the effective hold (a hold is never shorter than
-its content says, SPEC §4). It is cut into breaks of at most 10 s so that a time-left cue
-falls on every multiple of 10 s still to go ("20 seconds left."); with cues "more" each
-10 s stretch of silence is halved again by one of the exercise's own cues (taken in
-turn). With cues "fewer" only the shortest time-left cue ("20 left.") is spoken -- still
-something between two breaks, since some speech engines merge adjacent breaks.
+its content says, SPEC §4), cut into breaks of at most 10 s by spoken cues, because some
+speech engines merge adjacent breaks.
 
-Moving stretches (hold 0, tempo > 0) are counted: "1." <cue> [tempo seconds] "2." ... A
-moving stretch's cues say how to move, so each is spoken at least once per side.
-
-Paging. A page stays under `PAGE_MAX_CHARS` of SSML (Alexa allows 8000; the rest is left
-for the conversation's lead-in and closing question). A stretch too long for one page is
-split between repetitions or sides, never inside a hold (unless one repetition alone is too
-long, then between its cues); later pages start with "<name>, continued.".
+Paging. A page stays under `PAGE_MAX_CHARS` of SSML and `PAGE_MAX_SECONDS` of estimated
+time, so no response runs much past 150 s with the conversation's lead-in and question. It
+is cut where a side, repetition or cycle starts (a boundary beat), never inside a hold unless
+one repetition alone is too long; later pages start with "<name>, continued.".
 """
 
 from __future__ import annotations
@@ -32,9 +44,19 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .ssml import MAX_BREAK_SECONDS, Speech, count_words
+from .ssml import MAX_BREAK_SECONDS, Speech, count_words, split_sentences
 
 PAGE_MAX_CHARS = 7000
+#: A page's estimated length. Every response adds a closing question (a few seconds), so a
+#: response stays within RESPONSE_MAX_SECONDS. A stretch's first page also leaves room for
+#: the routine's introduction (`lead_seconds`), which comes before it when a routine starts
+#: or resumes there.
+PAGE_MAX_SECONDS = 135
+RESPONSE_MAX_SECONDS = 150
+#: Pages of one stretch are evened out in steps of this many seconds.
+BALANCE_STEP_SECONDS = 5
+#: However long a routine's introduction, a stretch's first page may hold this much.
+FIRST_PAGE_MIN_SECONDS = 60
 
 HOLD_CHOICES = ("shorter", "normal", "longer")
 PACE_CHOICES = ("slow", "normal")
@@ -46,18 +68,29 @@ HOLD_STEP_SECONDS = 5
 SHORTEST_HOLD_SECONDS = 10
 
 #: Pause after a positioning step, by pace; a long step (more than LONG_STEP_WORDS) gets
-#: one second more. So 2-3 s at normal pace and 3-4 s at slow pace.
+#: one second more, and the first step of a stretch (a new starting position) FIRST_STEP_EXTRA.
 STEP_PAUSE_SECONDS = {"normal": 2, "slow": 3}
 LONG_STEP_WORDS = 10
-#: Rest after each release, before the next repetition or side (and at a page's end).
+FIRST_STEP_EXTRA = 2
+#: Pause after each sentence of a change of position (roll onto your side, push up...).
+MOVE_PAUSE_SECONDS = {"normal": 4, "slow": 5}
+#: Pause after an exercise's check, so there is time to say "Alexa, skip".
+CHECK_PAUSE_SECONDS = {"normal": 2, "slow": 3}
+#: Rest after each release, before the next repetition or side.
 REST_SECONDS = {"normal": 3, "slow": 4}
-#: Time to ease back into the stretch before the 2nd, 3rd... repetition.
+#: Time to go back into a held stretch for the next repetition.
 REENTER_SECONDS = {"normal": 3, "slow": 4}
 #: Time-left cues fall on multiples of this many seconds still to go.
 TIME_LEFT_EVERY = 10
 #: With cues "more", silences at least this long are halved by one of the exercise's cues.
-#: (TIME_LEFT_EVERY <= MAX_BREAK_SECONDS, so a hold never needs any other filler.)
 SPLIT_FOR_CUE_SECONDS = 8
+#: Holds this short, repeated at least COMPACT_MIN_REPS times, are counted compactly.
+COMPACT_MAX_HOLD = 10
+COMPACT_MIN_REPS = 3
+#: A moving stretch's movements are said in full for this many cycles, then only counted.
+GUIDED_CYCLES = 3
+
+POSITION_IDS = ("floor", "chair", "standing", "hands_and_knees")
 
 #: Every key of content/voice.yaml the coach speaks, with the placeholders it fills.
 VOICE_KEYS: dict[str, set[str]] = {
@@ -66,7 +99,9 @@ VOICE_KEYS: dict[str, set[str]] = {
     "equipment": {"equipment"},
     "sides_intro": set(),
     "repetition": {"number", "total"},
-    "reenter": set(),
+    "rest": set(),
+    "reps_intro": {"count", "seconds"},
+    "relax_count": {"number"},
     "hold_start": {"seconds"},
     "time_left": {"seconds"},
     "time_left_short": {"seconds"},
@@ -74,7 +109,10 @@ VOICE_KEYS: dict[str, set[str]] = {
     "other_side": set(),
     "moving_start": {"count"},
     "count": {"number"},
+    "keep_going": set(),
     "keep_moving": set(),
+    **{f"get_to_{p}": set() for p in POSITION_IDS},
+    **{f"move_{a}_to_{b}": set() for a in POSITION_IDS for b in POSITION_IDS if a != b},
 }
 
 
@@ -122,164 +160,315 @@ def effective_hold(item, prefs: Prefs) -> int:
     return base
 
 
-# --------------------------------------------------------------------------- rendering
+def is_compact(item, prefs: Prefs) -> bool:
+    """Short holds repeated many times are counted compactly (see the module docstring)."""
+    hold = effective_hold(item, prefs)
+    return 0 < hold <= COMPACT_MAX_HOLD and item.repetitions >= COMPACT_MIN_REPS
+
+
+# --------------------------------------------------------------------------- the schedule
+
+@dataclass(frozen=True)
+class Beat:
+    """One moment of a stretch: words, then `pause` seconds of silence. `kind` names the
+    moment (see the module docstring); `side` is 0 or 1; `rep` the repetition or cycle it
+    belongs to (0 while setting up); `seconds` the hold's length on a "hold" beat;
+    `boundary` marks where a page may start (SIDE, REPETITION, or 0)."""
+    kind: str
+    text: str
+    pause: float = 0
+    side: int = 0
+    rep: int = 0
+    seconds: int = 0
+    boundary: int = 0
+
+
+#: Where a page may start (Beat.boundary): a new side, or a new repetition or cycle.
+SIDE, REPETITION = 2, 1
+
 
 class _Builder:
-    """Speech in segments, each starting with speech, so joining two never puts two breaks
-    side by side. A segment marked `boundary` starts a repetition or a side: a page may be
-    cut there."""
-
     def __init__(self, content, item, prefs: Prefs):
-        self.content = content
-        self.ex = item.exercise
-        self.prefs = prefs
-        self.segments: list[tuple[Speech, bool]] = []
-        self._cue = 0
+        self.content, self.item, self.ex, self.prefs = content, item, item.exercise, prefs
+        self.pace = prefs.pace
+        self.beats: list[Beat] = []
+        self.side = 0
+        self.rep = 0
+        self._cues_said = 0
 
     def v(self, key: str, **fields: Any) -> str:
         return self.content.text("voice", key, **fields)
 
-    def new(self, boundary: bool = False) -> Speech:
-        sp = Speech(self.prefs.pace)
-        self.segments.append((sp, boundary))
-        return sp
+    def add(self, kind: str, text: str, pause: float = 0, **extra: Any) -> None:
+        """A beat; a pause over one break is carried by a spoken cue (the caller's job)."""
+        assert pause <= MAX_BREAK_SECONDS, (kind, pause)
+        self.beats.append(Beat(kind, text, pause, self.side, self.rep, **extra))
 
-    @property
-    def last(self) -> Speech:
-        return self.segments[-1][0]
+    def sentences(self, kind: str, text: str, pause: float) -> None:
+        """One beat per sentence, each with its own pause: one instruction behind each pause."""
+        for sentence in split_sentences(text):
+            self.add(kind, sentence, pause)
 
     def exercise_cue(self) -> str | None:
-        """The exercise's cues in turn, with cues "more"; None otherwise."""
+        """The exercise's cues in turn, each at most once a side, with cues "more"."""
         cues = self.ex.cues
-        if self.prefs.cues != "more" or not cues:
+        if self.prefs.cues != "more" or self._cues_said >= len(cues):
             return None
-        cue = cues[self._cue % len(cues)]
-        self._cue += 1
-        return cue
+        self._cues_said += 1
+        return cues[self._cues_said - 1]
 
-    def step_pause(self, text: str) -> int:
-        return STEP_PAUSE_SECONDS[self.prefs.pace] + (count_words(text) > LONG_STEP_WORDS)
+    def step_pause(self, text: str, first: bool = False) -> int:
+        return (STEP_PAUSE_SECONDS[self.pace] + (count_words(text) > LONG_STEP_WORDS)
+                + (FIRST_STEP_EXTRA if first else 0))
+
+    # -- parts of a stretch
+    def setup(self, number: int, total: int, previous: str | None, short: bool) -> None:
+        ex = self.ex
+        self.add("intro", self.v("stretch_intro", number=number, total=total, name=ex.name))
+        for i, line in enumerate(ex.check):
+            self.add("check", line, CHECK_PAUSE_SECONDS[self.pace] if i == len(ex.check) - 1 else 0)
+        if ex.equipment:
+            self.add("equipment", self.v("equipment", equipment=ex.equipment),
+                     STEP_PAUSE_SECONDS[self.pace])
+        if previous != ex.position:
+            key = f"get_to_{ex.position}" if previous is None else f"move_{previous}_to_{ex.position}"
+            self.sentences("move", self.v(key), MOVE_PAUSE_SECONDS[self.pace])
+        if ex.sides:
+            self.add("sides", self.v("sides_intro"))
+        steps = ex.short if short and ex.short else ex.steps
+        for i, step in enumerate(steps):
+            for sentence in split_sentences(step):
+                self.add("step", sentence, self.step_pause(sentence, first=i == 0))
 
     def hold(self, seconds: int) -> None:
         """Hold start cue, then the silence: a time-left cue on each multiple of 10 s still
-        to go, and with cues "more" an exercise cue halving each longer silence."""
-        self.last.say(self.v("hold_start", seconds=seconds))
+        to go, and with cues "more" an exercise cue halving some longer silences."""
         time_left = "time_left" if self.prefs.cues == "more" else "time_left_short"
-        remaining = seconds
+        kind, text, remaining = "hold", self.v("hold_start", seconds=seconds), seconds
         while remaining > 0:
             stop = (remaining - 1) // TIME_LEFT_EVERY * TIME_LEFT_EVERY
             span = remaining - stop                 # 1..10 s: one break, or two with a cue
             cue = self.exercise_cue() if span >= SPLIT_FOR_CUE_SECONDS else None
+            extra = {"seconds": seconds} if kind == "hold" else {}
             if cue is None:
-                self.last.pause(span)
+                self.add(kind, text, span, **extra)
             else:
-                self.last.pause(span // 2)
-                self.new().say(cue).pause(span - span // 2)
+                self.add(kind, text, span // 2, **extra)
+                self.add("cue", cue, span - span // 2)
             remaining = stop
-            if remaining:
-                self.new().say(self.v(time_left, seconds=remaining))
-
-    def moving(self, count: int, tempo: int) -> None:
-        """Counted movements with `tempo` seconds of silence each. A moving stretch's cues
-        say how to move, so on odd counts they are spoken in turn: each once whatever the
-        preference, then again and again with cues "more". A tempo longer than one break
-        is split evenly around a "keep moving" cue."""
-        self.last.say(self.v("moving_start", count=count))
-        cues = self.ex.cues
-        pieces = -(-tempo // MAX_BREAK_SECONDS) if tempo > 0 else 0
-        for n in range(1, count + 1):
-            sp = self.new() if n > 1 else self.last
-            sp.say(self.v("count", number=n))
-            said = n // 2  # cues said so far on this side
-            if n % 2 and cues and (self.prefs.cues == "more" or said < len(cues)):
-                sp.say(cues[said % len(cues)])
-            for i in range(pieces):
-                if i:
-                    self.new().say(self.v("keep_moving"))
-                self.last.pause(tempo * (i + 1) // pieces - tempo * i // pieces)
+            kind, text = "time_left", self.v(time_left, seconds=remaining)
 
     def release(self) -> None:
-        self.last.say(self.v("release")).say(self.ex.release).pause(REST_SECONDS[self.prefs.pace])
+        self.add("release", self.v("release") + " " + self.ex.release, REST_SECONDS[self.pace])
+
+    def held(self, hold: int, reps: int) -> None:
+        ex, pace = self.ex, self.pace
+        if is_compact(self.item, self.prefs):
+            self.add("reps", self.v("reps_intro", count=reps, seconds=hold))
+            for k in range(1, reps + 1):
+                self.rep = k
+                if k > 1:
+                    text = self.v("count", number=k) + (" " + ex.reenter if k == 2 else "")
+                    back_in = REENTER_SECONDS[pace]
+                    if back_in + hold <= MAX_BREAK_SECONDS:   # the silence is the way in and the hold
+                        self.add("count", text, back_in + hold, seconds=hold, boundary=REPETITION)
+                    else:
+                        self.add("count", text, back_in, boundary=REPETITION)
+                        self.hold(hold)
+                else:
+                    self.hold(hold)
+                if k < reps:
+                    self.add("rest", self.v("relax_count", number=k), REST_SECONDS[pace])
+            self.release()
+            return
+        for k in range(1, reps + 1):
+            self.rep = k
+            if k > 1:
+                self.add("repetition", self.v("repetition", number=k, total=reps) + " " + ex.reenter,
+                         REENTER_SECONDS[pace], boundary=REPETITION)
+            self.hold(hold)
+            if k < reps:
+                self.add("rest", self.v("rest"), REST_SECONDS[pace])
+        self.release()
+
+    def moving(self, cycles: int) -> None:
+        ex = self.ex
+        tempo = max(1, int(ex.tempo_seconds))
+        n = len(ex.cycle)
+        spans = [tempo * (j + 1) // n - tempo * j // n for j in range(n)]
+        self.add("moving", self.v("moving_start", count=cycles))
+        for k in range(1, cycles + 1):
+            self.rep = k
+            if k > 1:
+                cue = self.exercise_cue()
+                if cue:
+                    self.add("cue", cue, boundary=REPETITION)
+            if k <= GUIDED_CYCLES:
+                for j, movement in enumerate(ex.cycle):
+                    text = (self.v("count", number=k) + " " + movement) if j == 0 else movement
+                    self.add("cycle" if j == 0 else "movement", text, spans[j],
+                             boundary=REPETITION if j == 0 and k > 1 and self.beats[-1].kind != "cue" else 0)
+                continue
+            if k == GUIDED_CYCLES + 1:
+                self.add("keep_going", self.v("keep_going"))
+            pieces = -(-tempo // MAX_BREAK_SECONDS)
+            for i in range(pieces):
+                span = tempo * (i + 1) // pieces - tempo * i // pieces
+                if i:
+                    self.add("keep_moving", self.v("keep_moving"), span)
+                else:
+                    self.add("count", self.v("count", number=k), span, boundary=REPETITION)
+        self.release()
+
+    def body(self) -> None:
+        ex, item = self.ex, self.item
+        hold = effective_hold(item, self.prefs)
+        reps = max(1, int(item.repetitions))
+        for side in range(2 if ex.sides else 1):
+            self.side, self.rep, self._cues_said = side, 0, 0
+            if side:
+                self.add("other_side", self.v("other_side"), boundary=SIDE)
+                if ex.switch:
+                    for sentence in split_sentences(ex.switch):
+                        self.add("switch", sentence, self.step_pause(sentence))
+            if hold <= 0:
+                self.moving(reps)
+            else:
+                self.held(hold, reps)
 
 
-def _segments(content, item, number: int, total: int, prefs: Prefs) -> _Builder:
+def schedule(content, item, number: int, total: int, prefs: Prefs, *,
+             previous: str | None = None, short: bool = False) -> list[Beat]:
+    """The whole stretch as beats (see the module docstring). `previous` is the position the
+    user is in (the previous stretch's; None at the start of a routine); `short` asks for
+    the short version of the steps (checks, equipment and moves are never dropped)."""
     b = _Builder(content, item, prefs)
-    ex = item.exercise
-    sp = b.new()
-    sp.say(b.v("stretch_intro", number=number, total=total, name=ex.name))
-    if ex.equipment:
-        sp.say(b.v("equipment", equipment=ex.equipment))
-    if ex.sides:
-        sp.say(b.v("sides_intro"))
-    for step in ex.steps:
-        sp.say(step).pause(b.step_pause(step))
-
-    hold = effective_hold(item, prefs)
-    reps = max(1, int(item.repetitions))
-    tempo = max(0, int(ex.tempo_seconds or 0))
-    for side in range(2 if ex.sides else 1):
-        if side:
-            sp = b.new(boundary=True).say(b.v("other_side"))
-            if ex.switch:
-                sp.say(ex.switch)
-            sp.pause(STEP_PAUSE_SECONDS[prefs.pace] + 1)
-        if hold <= 0:
-            b.moving(reps, tempo)
-            b.release()
-            continue
-        for rep in range(1, reps + 1):
-            if reps > 1:
-                sp = b.new(boundary=rep > 1).say(b.v("repetition", number=rep, total=reps))
-                if rep > 1:
-                    sp.say(b.v("reenter")).pause(min(MAX_BREAK_SECONDS, max(tempo, REENTER_SECONDS[prefs.pace])))
-            b.hold(hold)
-            b.release()
-    return b
+    b.setup(number, total, previous, short)
+    b.body()
+    return b.beats
 
 
-def _join(page: Speech, segments) -> Speech:
-    out = page.copy()
-    for sp in segments:
-        out.extend(sp)
-    return out
+# --------------------------------------------------------------------------- speech and pages
+
+def speech_of(beats, pace: str) -> Speech:
+    sp = Speech(pace)
+    for beat in beats:
+        sp.say(beat.text).pause(beat.pause)
+    return sp
 
 
-def _paginate(b: _Builder, name: str) -> list[Speech]:
-    """Greedy: whole repetitions/sides per page; a repetition too long for a page of its
-    own is cut between its segments (between cues, never inside a break)."""
-    units: list[list[Speech]] = []
-    for sp, boundary in b.segments:
-        if boundary or not units:
-            units.append([sp])
+def _units(beats: list[Beat], level: int) -> list[list[Beat]]:
+    """Beats grouped into runs that each start at a boundary of at least `level`."""
+    units: list[list[Beat]] = []
+    for beat in beats:
+        if beat.boundary >= level or not units:
+            units.append([beat])
         else:
-            units[-1].append(sp)
+            units[-1].append(beat)
+    return units
 
-    def continued() -> Speech:
-        return Speech(b.prefs.pace).say(b.v("continued", name=name))
 
-    pages: list[Speech] = []
-    page, has_body = Speech(b.prefs.pace), False
-    for unit in units:
-        candidate = _join(page, unit)
-        if has_body and len(candidate) >= PAGE_MAX_CHARS:
-            pages.append(page)
-            page, has_body = continued(), False
-            candidate = _join(page, unit)
-        if len(candidate) < PAGE_MAX_CHARS or len(unit) == 1:
-            page, has_body = candidate, True
-            continue
-        for sp in unit:  # a unit alone is too long
-            candidate = _join(page, [sp])
-            if has_body and len(candidate) >= PAGE_MAX_CHARS:
-                pages.append(page)
-                candidate = _join(continued(), [sp])
-            page, has_body = candidate, True
-    pages.append(page)
+def _paginate(beats: list[Beat], continued: Beat, pace: str, lead: float = 0) -> list[list[Beat]]:
+    """As few pages as `_greedy` makes, as evenly filled as it can make them without cutting
+    anywhere worse (a stretch of 140 s is two pages of about 70 s, not 125 s and 15 s)."""
+    pages = _greedy(beats, continued, pace, PAGE_MAX_SECONDS, lead, beat_cuts=True)
+    limit = PAGE_MAX_SECONDS
+
+    def weakest_cut(pages: list[list[Beat]]) -> int:
+        return min((page[1].boundary for page in pages[1:] if len(page) > 1), default=SIDE)
+
+    while len(pages) > 1 and limit > BALANCE_STEP_SECONDS:
+        tighter = _greedy(beats, continued, pace, limit - BALANCE_STEP_SECONDS, lead,
+                          beat_cuts=False)
+        if tighter is None or len(tighter) > len(pages) or weakest_cut(tighter) < weakest_cut(pages):
+            break                           # never trade a cut between sides for a worse one
+        pages, limit = tighter, limit - BALANCE_STEP_SECONDS
     return pages
 
 
-def render_stretch(content, item, number: int, total: int, prefs: Prefs) -> list[Speech]:
+def _greedy(beats: list[Beat], continued: Beat, pace: str, seconds: float, lead: float,
+            beat_cuts: bool) -> list[list[Beat]] | None:
+    """Whole sides per page where they fit (the first page `lead` seconds shorter, but never
+    under FIRST_PAGE_MIN_SECONDS); a side too long for a page is cut between its repetitions
+    (or cycles), and a repetition too long between its beats (never inside a break), only
+    if `beat_cuts` (else None). Later pages start with `continued`."""
+    first_page = max(FIRST_PAGE_MIN_SECONDS, min(seconds, PAGE_MAX_SECONDS - lead))
+
+    def fits(page: list[Beat], new: bool = False) -> bool:
+        """Would `page` fit as the last page (or, `new`, as one more page)?"""
+        sp = speech_of(page, pace)
+        limit = first_page if len(pages) == 1 and not new else seconds
+        return len(sp) < PAGE_MAX_CHARS and sp.estimated_seconds <= limit
+
+    pages: list[list[Beat]] = [[]]
+
+    def has_body(page: list[Beat]) -> bool:
+        return bool(page) and page != [continued]
+
+    def place(chunk: list[Beat], level: int) -> None:
+        if fits(pages[-1] + chunk):
+            pages[-1].extend(chunk)
+        elif has_body(pages[-1]) and fits([continued] + chunk, new=True):
+            pages.append([continued] + chunk)
+        elif level > 0:
+            for unit in _units(chunk, level):
+                place(unit, level - 1)
+        elif not beat_cuts:
+            raise _NoCut
+        else:                                   # beat by beat
+            for beat in chunk:
+                if has_body(pages[-1]) and not fits(pages[-1] + [beat]):
+                    pages.append([continued])
+                pages[-1].append(beat)
+
+    try:
+        for side in _units(beats, SIDE):
+            place(side, REPETITION)
+    except _NoCut:
+        return None
+    return pages
+
+
+class _NoCut(Exception):
+    """A page would have to be cut inside a repetition."""
+
+
+def pages_of(content, item, number: int, total: int, prefs: Prefs, *,
+             previous: str | None = None, short: bool = False,
+             lead_seconds: float = 0) -> list[list[Beat]]:
+    """The stretch's beats cut into pages (one page per response); the first page leaves
+    `lead_seconds` for what the conversation may say before it."""
+    beats = schedule(content, item, number, total, prefs, previous=previous, short=short)
+    continued = Beat("continued", content.text("voice", "continued", name=item.exercise.name))
+    return _paginate(beats, continued, prefs.pace, lead_seconds)
+
+
+def render_stretch(content, item, number: int, total: int, prefs: Prefs, *,
+                   previous: str | None = None, short: bool = False,
+                   lead_seconds: float = 0) -> list[Speech]:
     """Speech pages for stretch `number` of `total` (see the module docstring). The
     closing question is left to the conversation."""
-    b = _segments(content, item, number, total, prefs)
-    return _paginate(b, item.exercise.name)
+    return [speech_of(page, prefs.pace)
+            for page in pages_of(content, item, number, total, prefs, previous=previous,
+                                 short=short, lead_seconds=lead_seconds)]
+
+
+# --------------------------------------------------------------------------- whole routines
+
+def routine_pages(content, routine, index: int, prefs: Prefs, short: bool = False,
+                  lead_seconds: float = 0) -> list[Speech]:
+    """Stretch `index` of a routine, coming from the previous stretch's position."""
+    previous = routine.items[index - 1].exercise.position if index else None
+    return render_stretch(content, routine.items[index], index + 1, len(routine.items), prefs,
+                          previous=previous, short=short, lead_seconds=lead_seconds)
+
+
+def spoken_minutes(seconds: float) -> str:
+    """How long, as said in "about {minutes} minutes": to the half minute under ten minutes
+    (so a three-minute routine is not off by a sixth), whole minutes from ten on."""
+    minutes = seconds / 60
+    if minutes >= 10:
+        return str(int(minutes + 0.5))
+    halves = max(2, int(minutes * 2 + 0.5))
+    whole, half = divmod(halves, 2)
+    return f"{whole} and a half" if half else str(whole)

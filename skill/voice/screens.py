@@ -195,21 +195,23 @@ class Screens:
             text = self.t("clock_stretch_short", number=number)
         return text
 
-    def _menu(self, place: str = "menu") -> Screen:
+    def _menu(self, place: str = "menu", minutes: tuple[str, ...] = ()) -> Screen:
+        """The routines, with the minutes the list says for this user (in content order)."""
         c = self.content
         routines = [{
             "id": r.id, "command": "start", "name": _cap(r.name),
-            "minutes": self.t("menu_minutes", minutes=r.minutes),
+            "minutes": self.t("menu_minutes", minutes=said),
             "positions": _cap(", ".join(c.positions[p].name for p in r.positions)),
             "description": r.description,
-        } for r in c.routines.values()]
+        } for r, said in zip(c.routines.values(), minutes)]
         return Screen("menu", {"title": self.t("menu_title"), "subtitle": self.t("menu_subtitle"),
                                "routines": routines, "buttons": self.buttons(place)})
 
     def _stretch(self, routine_id: str, index: int, prefs: Prefs, part: int = 0,
-                 parts: int = 1, place: str = "routine") -> Screen:
+                 parts: int = 1, place: str = "routine", summary_minutes: str = "") -> Screen:
         """Stretch `index` of a routine as the coach speaks it with these preferences; on
-        the last stretch, what comes next is the end of the routine."""
+        the last stretch, what comes next is the end of the routine (`summary_minutes`, as
+        the summary says them)."""
         c = self.content
         routine = c.routines[routine_id]
         item = routine.items[index]
@@ -234,7 +236,7 @@ class Screens:
             then_label, then = self.t("next"), _cap(routine.items[index + 1].exercise.name)
         else:
             then_label = self.t("last_stretch")
-            then = self.t("summary_line", count=total, minutes=routine.minutes)
+            then = self.t("summary_line", count=total, minutes=summary_minutes)
             if place == "routine":      # played with the summary: the session ends with it
                 place = "menu"
         return Screen("stretch", {
@@ -255,11 +257,11 @@ class Screens:
         return Screen("faq", {"title": _cap(entry.topic), "lines": list(entry.answer),
                               "buttons": self.buttons(place)})
 
-    def _summary(self, routine_id: str) -> Screen:
+    def _summary(self, routine_id: str, minutes: str) -> Screen:
         routine = self.content.routines[routine_id]
         return Screen("summary", {
             "title": self.t("summary_title"), "routine": _cap(routine.name),
-            "line": self.t("summary_line", count=len(routine.items), minutes=routine.minutes),
+            "line": self.t("summary_line", count=len(routine.items), minutes=minutes),
             "stretches": [_cap(item.exercise.name) for item in routine.items],
             "buttons": self.buttons("menu"),
         })

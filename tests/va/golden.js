@@ -100,7 +100,7 @@ function checkResponse(entry, req, r) {
   if (intent === C.PAIN) {
     if (/keep going/i.test(text)) problems.push("pain answered with keep going");
     if (STRETCH.test(r.ssml || "")) problems.push("pain answered with a stretch");
-    if (entry.context === "routine" && !(/\bskip\b/i.test(text) && /\bstop\b/i.test(text))) problems.push("pain in a routine should offer skip or stop");
+    if (entry.context === "routine" && !/\byes or no\b/i.test(text)) problems.push("pain in a routine should ask which kind of pain it is");
   }
   if (intent === C.QUESTION && entry.context === "routine" && req.slots[C.SLOT_TOPIC] && req.slots[C.SLOT_TOPIC].id) {
     if (!/say next to continue/i.test(text)) problems.push("question in a routine should end with 'say next to continue'");
