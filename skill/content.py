@@ -680,6 +680,13 @@ def load_content(directory: Path | None = None) -> Content:
                    areas=areas or {}, positions=positions or {}, texts=texts)
 
 
+def print_problems(directory: Path, exc: ContentError) -> None:
+    print(f"content errors in {directory}:", file=sys.stderr)
+    for line in exc.problems:
+        print(f"  {line}", file=sys.stderr)
+    print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+
+
 def validate_main(argv: list[str] | None = None) -> int:
     """`python -m skill validate [DIR]`: 0 and a one-line summary, or 1 and every problem."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -694,10 +701,7 @@ def validate_main(argv: list[str] | None = None) -> int:
     try:
         content = load_content(directory)
     except ContentError as exc:
-        print(f"content errors in {directory}:", file=sys.stderr)
-        for line in exc.problems:
-            print(f"  {line}", file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        print_problems(directory, exc)
         return 1
     print(f"content OK: {len(content.exercises)} exercises, {len(content.routines)} routines, "
           f"{len(content.faq)} FAQ answers")

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from ..config import Config
 from ..content import load_content
 from ..dialog.handlers import build_skill_builder
+from ..dialog.routing import check_content
 from . import envelope as envelope_check
 from . import logs
 from .serialize import deserialize_parsed, envelope_serializer
@@ -89,6 +90,7 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
     config = config or Config.from_env()
     config.check()
     content = content or load_content(config.content_dir)
+    check_content(content)                  # before the store: a refusal touches nothing
     if store is None:
         from ..store import open_store
         store = open_store(config.database_url, data_dir=config.data_dir, defer_faults=True)
