@@ -12,9 +12,10 @@ from memory. Until then the connection waits in gunicorn's poller, holding no th
 - a connection that sends nothing is closed after `keepalive` seconds (gunicorn's own rule);
 - a request that has not fully arrived `read_timeout` seconds after its first byte gets a 408
   and is closed, however slowly it trickles;
-- headers larger than `MAX_HEADER_BYTES` get a 431, and a chunked body that grows past
-  `max_body` a 413, at once; a Content-Length over `max_body` goes on to the app, which
-  answers 413 without reading the body, and the connection is closed without reading it.
+- headers larger than `MAX_HEADER_BYTES` get a 431, and a body over `max_body` (by its
+  Content-Length, or a chunked body as soon as it grows past it) a 413, at once.
+So the app only ever sees whole requests, held in memory: nothing it or gunicorn reads can
+wait on the client.
 TLS terminated by gunicorn itself (`certfile`) is served by plain `gthread` code: encrypted
 bytes cannot be framed here. The README's deployment terminates TLS in nginx.
 
@@ -96,8 +97,10 @@ class RequestBuffer:
             if not self._framing(bytes(self.data[:end.start()])):
                 return True                   # gunicorn's parser gives the precise 400
             self.pos = self.body_at
+        if self.refusal:
+            return False
         if self.length is not None:
-            return self.length > self.max_body or len(self.data) - self.body_at >= self.length
+            return len(self.data) - self.body_at >= self.length
         if self.chunked:
             return self._scan_chunks()
         return True                           # no body
@@ -125,6 +128,8 @@ class RequestBuffer:
             if len(set(lengths)) != 1 or not lengths[0].isdigit():
                 return False
             self.length = int(lengths[0])
+            if self.length > self.max_body:
+                self.refusal = BODY_TOO_LARGE
         return True
 
     def _scan_chunks(self) -> bool:
@@ -275,10 +280,3 @@ class BufferedThreadWorker(gthread.ThreadWorker):
             pass
         finally:
             conn.sock.setblocking(True)
-
-    def _keepalive_after(self, conn, keepalive):
-        """A body the app left unread (a 413) is not drained from a possibly slow client:
-        only what has already arrived is discarded, else the connection closes."""
-        if not keepalive:
-            return False
-        return bool(conn.parser.finish_body(deadline=time.monotonic() + 0.05))
