@@ -9,9 +9,9 @@ were taken offline by 8 such sockets (issue 15).
 blocking, each time the socket is readable, until one whole request is there (headers, then
 the body by Content-Length or chunked framing). Only then does a thread parse and answer it,
 from memory. Until then the connection waits in gunicorn's poller, holding no thread:
-- a connection that sends nothing is closed after `keepalive` seconds (gunicorn's own rule);
+- a connection that sends nothing for `keepalive` seconds is closed (gunicorn's own rule);
 - a request that has not fully arrived `read_timeout` seconds after its first byte gets a 408
-  and is closed, however slowly it trickles;
+  and is closed, however slowly it trickles on;
 - headers larger than `MAX_HEADER_BYTES` get a 431, and a body over `max_body` (by its
   Content-Length, or a chunked body as soon as it grows past it) a 413, at once.
 So the app only ever sees whole requests, held in memory: nothing it or gunicorn reads can
@@ -53,8 +53,8 @@ class RequestBuffer:
 
     `feed(data)` returns True once the buffer holds a request a thread can answer without
     waiting for the client: complete, or with framing gunicorn's parser refuses at once.
-    `refusal` is set instead when the request is refused here (headers or chunked body too
-    large). Chunked bodies are scanned incrementally.
+    `refusal` is set instead when the request is refused here (headers or body too large).
+    Chunked bodies are scanned incrementally.
     """
 
     def __init__(self, max_body: int):
@@ -237,6 +237,7 @@ class BufferedThreadWorker(gthread.ThreadWorker):
     # keepalive) -- never by waiting.
 
     LINGER = 2.0
+    LINGER_READ = 256 * 1024                  # at most this much dropped per wake-up
 
     def _linger(self, conn, buf: RequestBuffer):
         try:
@@ -249,9 +250,8 @@ class BufferedThreadWorker(gthread.ThreadWorker):
     def _lingering(self, conn, buf: RequestBuffer):
         conn.sock.setblocking(False)
         try:
-            while True:
-                data = conn.sock.recv(65536)
-                if not data:
+            for _ in range(self.LINGER_READ // 65536):
+                if not conn.sock.recv(65536):
                     return self._close_now(conn)
         except (BlockingIOError, InterruptedError):
             pass
