@@ -1,32 +1,125 @@
-"""Command line: python -m skill run | validate [DIR] | model [--check] | chat [--speak]"""
+"""Command line: python -m skill run | validate [DIR] | model [--check] | chat [options]
+
+`python -m skill --help` lists every command with its options (each command's own parser
+writes its part, so the list cannot drift from what the command accepts).
+"""
 from __future__ import annotations
 
-import logging
+import argparse
 import sys
-
-USAGE = """usage: python -m skill COMMAND
-  run              start the skill locally on http://127.0.0.1:$PORT/alexa (PORT default 5000)
-  validate [DIR]   check the content (default: content/)
-  model [--check]  regenerate the interaction model from content (--check: fail if stale)
-  chat [--speak]   talk to the skill in the terminal, no device needed"""
+import textwrap
+from pathlib import Path
 
 
-def run() -> int:
+def run_parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog="python -m skill run",
+        description="Start the skill locally on http://127.0.0.1:$PORT/alexa (PORT default "
+                    "5000), signature checks off, memory in SQLite under data/ (the README's "
+                    "table lists the environment variables).")
+
+
+def validate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m skill validate",
+        description="Check everything the server checks at start-up, without starting it: "
+                    "the content, the texts the dialogue speaks, the configuration from the "
+                    "environment, and that the interaction model is up to date.")
+    parser.add_argument("directory", nargs="?", type=Path, default=None,
+                        help="content directory (default: CONTENT_DIR or the repository's content/)")
+    return parser
+
+
+def _parsers() -> dict[str, argparse.ArgumentParser]:
+    from .chat import build_parser as chat_parser
+    from .language.model import build_parser as model_parser
+    return {"run": run_parser(), "validate": validate_parser(), "model": model_parser(),
+            "chat": chat_parser()}
+
+
+def usage() -> str:
+    lines = ["usage: python -m skill COMMAND [OPTIONS]   (python -m skill COMMAND --help for more)", ""]
+    for name, parser in _parsers().items():
+        lines += textwrap.wrap(f"{name}: {parser.description}", 92, subsequent_indent="    ")
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+                continue
+            flags = ", ".join(action.option_strings) or f"[{action.dest.upper()}]"
+            if action.option_strings and action.nargs != 0:
+                flags += f" {action.metavar or action.dest.upper()}"
+            lines.append(f"  {flags:<22} {action.help}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def run(argv: list[str]) -> int:
+    run_parser().parse_args(argv)
     from .config import Config, ConfigError
     from .content import ContentError
+    from .web import logs
     try:
         config = Config.from_env(local=True)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    logs.configure(config.log_level)
+    try:
         from .web.app import create_app
         app = create_app(config)
     except (ConfigError, ContentError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print("error: " + str(e).replace("\n", "\n  "), file=sys.stderr)
         return 2
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    checks = "ON" if config.verify_signatures else "OFF (it listens on loopback only)"
-    print(f"Back Stretch Coach listening on http://{config.host}:{config.port}/alexa\n"
-          f"  request signature checks: {checks}\n"
-          f"  storage: {config.database_url or 'SQLite in ' + str(config.data_dir)}", flush=True)
-    app.run(host=config.host, port=config.port, threaded=True, use_reloader=False)
+    from werkzeug.serving import run_simple
+    import logging
+    logging.getLogger("skill").info("Back Stretch Coach listening on http://%s:%d/alexa",
+                                    config.host, config.port)
+    run_simple(config.host, config.port, app, threaded=True, use_reloader=False)
+    return 0
+
+
+def validate(argv: list[str]) -> int:
+    """Every start-up check, each reported on its own line; 1 if any failed."""
+    options = validate_parser().parse_args(argv)
+    from .config import Config, ConfigError
+    from .content import ContentError, default_content_dir, load_content, print_problems
+    from .dialog.routing import check_content
+
+    failed = 0
+    try:
+        config = Config.from_env()
+        print("configuration OK (from the environment)")
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        config, failed = None, 1
+    directory = options.directory or (config.content_dir if config else None) or default_content_dir()
+    try:
+        content = load_content(directory)
+        check_content(content)
+    except ContentError as e:
+        print_problems(directory, e)
+        return 1
+    print(f"content OK: {len(content.exercises)} exercises, {len(content.routines)} routines, "
+          f"{len(content.faq)} FAQ answers")
+    return failed | _model_is_fresh(content)
+
+
+def _model_is_fresh(content) -> int:
+    """0 when the committed interaction model is what `python -m skill model` would write
+    from this content, else 1 with the reason (what `model --check` says)."""
+    from .language import model
+    try:
+        text = model.render(model.build_model(content, model.load_source(), []))
+    except (model.ModelError, OSError, ValueError) as e:
+        print(f"model error: {e}", file=sys.stderr)
+        return 1
+    path = model.MODEL_PATH
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    shown = path.relative_to(model.ROOT)
+    if current != text:
+        print(f"model: {shown} is {'missing' if current is None else 'stale'}: it does not "
+              f"match the content. Run `python -m skill model` (or `make model`).", file=sys.stderr)
+        return 1
+    print(f"model: {shown} is up to date")
     return 0
 
 
@@ -34,18 +127,20 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     cmd, rest = (argv[0], argv[1:]) if argv else ("", [])
     if cmd == "run":
-        return run()
+        return run(rest)
     if cmd == "validate":
-        from .content import validate_main
-        return validate_main(rest)
+        return validate(rest)
     if cmd == "model":
         from .language.model import main as model_main
         return model_main(rest)
     if cmd == "chat":
         from .chat import main as chat_main
         return chat_main(rest)
-    print(USAGE, file=sys.stderr)
-    return 0 if cmd in ("-h", "--help", "help") else 2
+    if cmd in ("-h", "--help", "help"):
+        print(usage(), end="")
+        return 0
+    print(usage(), end="", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -235,8 +235,7 @@ Say "open back stretch coach" to start (or just press Enter). An empty line is s
 """
 
 
-def main(argv: list[str] | None = None, *, stdin: TextIO | None = None,
-         stdout: TextIO | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m skill chat",
                                      description="Talk to the skill in the terminal.")
     parser.add_argument("--speak", action="store_true",
@@ -248,7 +247,12 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None,
                         help="do not show the matched intent and slots")
     parser.add_argument("--show-screen", action="store_true",
                         help="be a device with a screen (APL) and print what the screen shows")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None, *, stdin: TextIO | None = None,
+         stdout: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
 

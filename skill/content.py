@@ -197,7 +197,22 @@ def _type_name(value: Any) -> str:
 
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """yaml's safe loader, but a key repeated in one mapping is an error, not silently dropped."""
+    """yaml's safe loader, but a key repeated in one mapping is an error, not silently dropped,
+    and a list item indented further than the one above it is an error, not silently joined
+    to it ("- bridge" one space to the right becomes part of the text of the item above)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.lines = stream.splitlines() if isinstance(stream, str) else []
+
+    def construct_scalar(self, node):
+        if not node.style and node.end_mark.line > node.start_mark.line:     # plain, folded
+            for number in range(node.start_mark.line + 1, node.end_mark.line + 1):
+                line = self.lines[number].strip() if number < len(self.lines) else ""
+                if line == "-" or line.startswith("- "):
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "OVER_INDENTED", yaml.Mark("", 0, number, 0, None, None))
+        return super().construct_scalar(node)
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -241,12 +256,41 @@ def _read_yaml(path: Path, report: _Report) -> tuple[bool, Any]:
         return True, yaml.load(text, Loader=_UniqueKeyLoader)  # safe: a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        if problem == "OVER_INDENTED":
+            report.add(None, None, f"line {mark.line + 1}: this list item is indented further "
+                                   f"than the item above it, so YAML reads it as more text of "
+                                   f"that item; line its '-' up with the one above")
+            return False, None
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         context = getattr(exc, "context", None)
         detail = f"{context}, {problem}" if context and problem else problem
-        report.add(None, None, f"{where}YAML syntax error: {detail}")
+        plain = next((words for clue, words in _YAML_IN_PLAIN_WORDS if clue in detail), None)
+        report.add(None, None, f"{where}{plain} (YAML: {detail})" if plain else
+                   f"{where}YAML syntax error: {detail}")
         return False, None
+
+
+# What PyYAML's messages usually mean in a hand-edited content file.
+_YAML_IN_PLAIN_WORDS = (
+    ("tab character", "a tab used for indenting? YAML indents with spaces"),
+    ("duplicate key", "a key appears twice in the same entry (the second would replace the first)"),
+    ("mapping values are not allowed", "this line is indented differently from the line above "
+     "it, or its text contains ': ' and needs quotes"),
+    ("did not find expected key", "this line is not lined up with the lines of the same entry "
+     "or list above it"),
+    ("expected <block end>", "this line is not lined up with the lines of the same entry or "
+     "list above it"),
+    ("did not find expected '-' indicator", "this line is not lined up with the list items "
+     "above it"),
+    ("could not find expected ':'", "a line that is not 'key: value' where one was expected "
+     "(a missing ':', or text that goes on to the next line without quotes)"),
+    ("cannot start any token", "a character that cannot start a value here (a tab used for "
+     "indenting? YAML indents with spaces; or a text starting with @ or ` that needs quotes)"),
+    ("found unexpected end of stream", "a quotation mark is opened and never closed"),
+    ("found unknown escape character", "a backslash in double quotes that YAML does not know "
+     "(use single quotes, or write \\\\ for a backslash)"),
+)
 
 
 class _Entry:
@@ -696,6 +740,13 @@ def load_content(directory: Path | None = None) -> Content:
                    areas=areas or {}, positions=positions or {}, texts=texts)
 
 
+def print_problems(directory: Path, exc: ContentError) -> None:
+    print(f"content errors in {directory}:", file=sys.stderr)
+    for line in exc.problems:
+        print(f"  {line}", file=sys.stderr)
+    print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+
+
 def validate_main(argv: list[str] | None = None) -> int:
     """`python -m skill validate [DIR]`: 0 and a one-line summary, or 1 and every problem."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -710,10 +761,7 @@ def validate_main(argv: list[str] | None = None) -> int:
     try:
         content = load_content(directory)
     except ContentError as exc:
-        print(f"content errors in {directory}:", file=sys.stderr)
-        for line in exc.problems:
-            print(f"  {line}", file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        print_problems(directory, exc)
         return 1
     print(f"content OK: {len(content.exercises)} exercises, {len(content.routines)} routines, "
           f"{len(content.faq)} FAQ answers")

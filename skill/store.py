@@ -58,6 +58,7 @@ __all__ = [
     "StorageUnavailable",
     "Store",
     "open_store",
+    "check_database_url",
     "user_id_from_envelope",
     "user_ref",
     "SCHEMA_VERSION",
@@ -69,6 +70,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILENAME = "backstretch.db"
 DEFAULT_TIMEOUT = 2.0          # seconds: connect, busy/lock wait and statement time
 MIGRATION_TIMEOUT = 10.0       # seconds: waiting for another process that is migrating
+RETRY_INTERVAL = 5.0           # seconds between attempts to set up a store unusable at start-up
 MAX_ATTRIBUTES_BYTES = 64 * 1024
 MAX_USER_ID_LENGTH = 512
 _ADVISORY_LOCK_CLASS = 0x42534300  # "BSC\0": pg_advisory_xact_lock(class, hash(schema))
@@ -246,6 +248,12 @@ class Store(AbstractPersistenceAdapter):
         self._slots: "weakref.WeakSet[_Slot]" = weakref.WeakSet()
         self._orphans: list[_Slot] = []   # inherited through fork: never used nor closed
         self._closed = False
+        # Set when the store could not be set up at start-up (open_store(defer_faults=True)):
+        # why, and when to try again. Every call meanwhile raises StorageUnavailable.
+        self.unusable: str | None = None
+        self.retry_interval = RETRY_INTERVAL
+        self._next_try = 0.0
+        self._ready_lock = threading.Lock()
         _STORES.add(self)
 
     def __repr__(self) -> str:
@@ -303,6 +311,33 @@ class Store(AbstractPersistenceAdapter):
 
     # ----- to implement per back end
 
+    def prepare(self) -> None:
+        """Make the store usable: create its folder or schema (StorageUnavailable if not)."""
+        self.migrate()
+
+    def migrate(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _ensure_ready(self) -> None:
+        """A store unusable at start-up is set up again at most every `retry_interval`
+        seconds, on the first call after that; meanwhile calls fail fast."""
+        if self.unusable is None:
+            return
+        with self._ready_lock:
+            if self.unusable is None:
+                return
+            now = time.monotonic()
+            if now < self._next_try:
+                raise StorageUnavailable(self.unusable)
+            self._next_try = now + self.retry_interval
+            try:
+                self.prepare()
+            except StorageUnavailable as exc:
+                self.unusable = str(exc)
+                raise
+            self.unusable = None
+        log.warning("storage: %s is usable again; the skill remembers users again", self.description)
+
     def _connect(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -334,6 +369,7 @@ class Store(AbstractPersistenceAdapter):
         neither we nor the garbage collector closes the parent's sockets/locks) and start
         afresh."""
         self._lock = threading.Lock()
+        self._ready_lock = threading.Lock()
         self._orphans.extend(self._slots)
         self._slots = weakref.WeakSet()
         self._local = threading.local()
@@ -365,6 +401,7 @@ class Store(AbstractPersistenceAdapter):
             self._local.slot = None
 
     def _run(self, operation: str, fn: Callable[[Any], Any], user_id: str | None) -> Any:
+        self._ensure_ready()
         attempt = 0
         while True:
             attempt += 1
@@ -390,9 +427,14 @@ class Store(AbstractPersistenceAdapter):
                     raise
                 raise self._unavailable(operation, exc, user_id) from None
 
-    def _unavailable(self, operation: str, exc: BaseException, user_id: str | None) -> StorageUnavailable:
+    def _unavailable(self, operation: str, exc: BaseException, user_id: str | None,
+                     quiet: bool = False) -> StorageUnavailable:
+        """The exception to raise, logged unless `quiet` (set-up failures are reported once,
+        by whoever set the store up)."""
         message = f"{self.backend} {operation} failed: {self._describe(exc)}"
-        if user_id is not None:
+        if quiet:
+            pass
+        elif user_id is not None:
             log.warning("storage unavailable: %s user=%s", message, user_ref(user_id))
         else:
             log.warning("storage unavailable: %s", message)
@@ -427,6 +469,11 @@ class _SQLiteStore(Store):
 
     def _connect(self) -> sqlite3.Connection:
         return self._open(self.timeout)
+
+    def prepare(self) -> None:
+        if self.path is not None:
+            _prepare_folder(self.path.parent)
+        self.migrate()
 
     @contextmanager
     def _checkout(self) -> Iterator[tuple[_Slot, bool]]:
@@ -507,7 +554,7 @@ class _SQLiteStore(Store):
                     conn.close()
                 time.sleep(0.05)
         except sqlite3.Error as exc:
-            raise self._unavailable("schema migration", exc, None) from None
+            raise self._unavailable("schema migration", exc, None, quiet=True) from None
 
 
 class _MemorySlot:
@@ -641,7 +688,7 @@ class _PostgresStore(Store):
         try:
             conn = self._open(MIGRATION_TIMEOUT)
         except (self._psycopg.Error, OSError) as exc:
-            raise self._unavailable("connect", exc, None) from None
+            raise self._unavailable("connect", exc, None, quiet=True) from None
         try:
             version = self._schema_version(conn)
             if version < SCHEMA_VERSION:
@@ -663,7 +710,7 @@ class _PostgresStore(Store):
                 log.info("storage: PostgreSQL schema migrated from version %d to %d",
                          version, SCHEMA_VERSION)
         except (self._psycopg.Error, OSError) as exc:
-            raise self._unavailable("schema migration", exc, None) from None
+            raise self._unavailable("schema migration", exc, None, quiet=True) from None
         finally:
             conn.close()
 
@@ -691,7 +738,7 @@ def _redact(text: str, url: str) -> str:
 
 
 def open_store(database_url: str | None, *, data_dir: Path | None = None,
-               timeout: float = DEFAULT_TIMEOUT) -> Store:
+               timeout: float = DEFAULT_TIMEOUT, defer_faults: bool = False) -> Store:
     """Open the store named by ``database_url`` and create or migrate its schema.
 
     - ``None`` or ``""``: SQLite file ``<data_dir or <repo>/data>/backstretch.db``
@@ -702,25 +749,59 @@ def open_store(database_url: str | None, *, data_dir: Path | None = None,
     - anything else: ValueError.
 
     ``timeout`` (seconds) bounds connecting, waiting for locks and each statement.
-    Raises StorageUnavailable if the database cannot be reached or migrated.
+    Raises StorageUnavailable if the database cannot be reached or migrated -- unless
+    ``defer_faults``: then one warning is logged and the store is returned anyway; every call
+    raises StorageUnavailable until a later attempt (at most every ``RETRY_INTERVAL``
+    seconds) sets it up. The server starts the same way whether the database is down at
+    start-up or later: it coaches without memory until the database is back.
     """
     url = (database_url or "").strip()
     store: _SQLiteStore | _PostgresStore
     if not url:
         folder = Path(data_dir) if data_dir is not None else REPO_ROOT / "data"
-        store = _SQLiteStore(_prepare_folder(folder) / DEFAULT_FILENAME, timeout=timeout)
+        store = _SQLiteStore(folder / DEFAULT_FILENAME, timeout=timeout)
     elif url.startswith("sqlite:"):
         store = _SQLiteStore(_sqlite_path(url), timeout=timeout)
     elif url.startswith(("postgresql://", "postgres://")):
         store = _PostgresStore(url, timeout=timeout)
     else:
+        check_database_url(url)          # raises ValueError naming what is accepted
+        raise AssertionError(url)        # pragma: no cover
+    try:
+        store.prepare()
+    except StorageUnavailable as exc:
+        if not defer_faults:
+            raise
+        store.unusable = str(exc)
+        store._next_try = time.monotonic() + store.retry_interval
+        log.warning("storage: %s unusable at start-up (%s); the skill coaches without memory "
+                    "and tries again every %.0f s", store.description, exc, store.retry_interval)
+        return store
+    log.info("storage: %s (schema version %d)", store.description, SCHEMA_VERSION)
+    return store
+
+
+def check_database_url(database_url: str | None) -> None:
+    """ValueError (saying what is accepted) unless ``database_url`` names a store
+    `open_store` can open. Looks at the text only: nothing is created or connected."""
+    url = (database_url or "").strip()
+    if not url:
+        return
+    if url.startswith("sqlite:"):
+        _sqlite_path(url)
+    elif url.startswith(("postgresql://", "postgres://")):
+        from psycopg.conninfo import conninfo_to_dict
+        import psycopg
+        try:
+            conninfo_to_dict(url)
+        except psycopg.Error as exc:
+            raise ValueError("DATABASE_URL is not a valid PostgreSQL URL: "
+                             + _redact(_first_line(str(exc)), url)) from None
+    else:
         scheme = url.split(":", 1)[0] if ":" in url else ""
         raise ValueError(
             "DATABASE_URL must be empty (SQLite in ./data), sqlite:///absolute/path.db, "
             f"or postgresql://user@host:port/dbname; got scheme {scheme[:20]!r}")
-    store.migrate()
-    log.info("storage: %s (schema version %d)", store.description, SCHEMA_VERSION)
-    return store
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -735,8 +816,7 @@ def _sqlite_path(url: str) -> Path | None:
     path = Path(raw)
     if not path.is_absolute() or raw.endswith("/"):
         raise ValueError("a SQLite DATABASE_URL needs an absolute file path")
-    _prepare_folder(path.parent)
-    return path
+    return Path("/" + raw.lstrip("/"))      # sqlite:////abs/path.db names /abs/path.db too
 
 
 def _prepare_folder(folder: Path) -> Path:

@@ -38,7 +38,7 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 30) -> None
 def server_env(**extra: str) -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in ("ALEXA_VERIFY_SIGNATURES", "HOST", "BIND", "ALEXA_SKILL_ID")}
-    env.update(SESSION_SECRET=SESSION_SECRET, PYTHONUNBUFFERED="1", **extra)
+    env.update({"SESSION_SECRET": SESSION_SECRET, "PYTHONUNBUFFERED": "1", **extra})
     return env
 
 

@@ -288,7 +288,8 @@ def test_flat_files_text_and_require(tmp_path):
     ('attr: "Stretch {a.b}."\n', "content/prompts.yaml: key 'attr': placeholders must be {name}"),
     ("yes: Sure.\n", "content/prompts.yaml: key True: keys must be text, got a boolean"),
     ("- a list\n", "content/prompts.yaml: expected a flat mapping"),
-    ("a: One.\na: Two.\n", "content/prompts.yaml: line 2, column 1: YAML syntax error: duplicate key 'a'"),
+    ("a: One.\na: Two.\n", "content/prompts.yaml: line 2, column 1: a key appears twice in the "
+                           "same entry (the second would replace the first) (YAML: duplicate key 'a')"),
 ])
 def test_flat_file_problems(tmp_path, text, expected):
     directory = own_copy(tmp_path)
@@ -477,7 +478,39 @@ def test_bad_yaml_syntax_names_file_and_line(tmp_path):
     text = (CONTENT_DIR / "faq.yaml").read_text()
     line = text[:text.index(old)].count("\n") + 1
     message = broken(tmp_path, "faq.yaml", old, "    topic: why backs crack: really\n")
-    assert re.search(rf"^content/faq\.yaml: line {line}, column \d+: YAML syntax error: ", message, re.M), message
+    assert re.search(rf"^content/faq\.yaml: line {line}, column \d+: this line is indented "
+                     rf"differently from the line above it, or its text contains ': ' and needs "
+                     rf"quotes \(YAML: mapping values are not allowed in this context\)$",
+                     message, re.M), message
+
+
+def _line_of(name: str, text: str) -> int:
+    whole = (CONTENT_DIR / name).read_text()
+    return whole[:whole.index(text)].count("\n") + 1
+
+
+def test_an_over_indented_list_item_is_explained_not_guessed_at(tmp_path):
+    """One space too many joined the item to the one above ("pelvic_tilt - knee_to_chest")
+    and the loader then suggested "did you mean 'knee_to_chest'?"."""
+    old = "      - pelvic_tilt\n      - knee_to_chest\n"
+    line = _line_of("routines.yaml", old) + 1
+    message = broken(tmp_path, "routines.yaml", old, "      - pelvic_tilt\n        - knee_to_chest\n")
+    assert message.splitlines() == [
+        f"content/routines.yaml: line {line}: this list item is indented further than the item "
+        f"above it, so YAML reads it as more text of that item; line its '-' up with the one above"]
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("  - id: desk_break\n", " - id: desk_break\n",
+     "this line is not lined up with the lines of the same entry or list above it"),
+    ("      - cat_camel\n", "         - cat_camel\n",
+     "this line is not lined up with the list items above it"),
+    ("    exercises:\n", "\texercises:\n", "a tab used for indenting? YAML indents with spaces"),
+])
+def test_indentation_mistakes_are_explained_in_plain_words(tmp_path, old, new, words):
+    message = broken(tmp_path, "routines.yaml", old, new)
+    assert message.startswith("content/routines.yaml: line ") and words in message, message
+    assert "did you mean" not in message
 
 
 @pytest.mark.parametrize("extra, count", [

@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
 from skill.voice.coach import Prefs, effective_hold
-from tests.client import AlexaClient
+from tests.client import AlexaClient, flask_poster, intent_request
 from tests.conftest import checked
-from tests.client import flask_poster
 
 NEXT, PREV, REPEAT, START_OVER = ("AMAZON.NextIntent", "AMAZON.PreviousIntent",
                                   "AMAZON.RepeatIntent", "AMAZON.StartOverIntent")
@@ -532,6 +531,11 @@ step_kinds = [
                                                   "routine": "lower_back"},
         {"index": 3}, {"pending": None}, {"state": "screening"}, {"unclear": 0},
         {"sig": "0" * 64}])),
+    # replayed state: the next request carries attributes this session had earlier
+    st.tuples(st.just("replay"), st.integers(min_value=1, max_value=8)),
+    # a LaunchRequest inside the open session; the same session id marked new again
+    st.tuples(st.just("relaunch")),
+    st.tuples(st.just("renew"), st.sampled_from([NO, "StartRoutineIntent", RESUME])),
 ]
 
 
@@ -547,32 +551,47 @@ at_the_gate = st.tuples(
                     *[("touch", answer) if isinstance(answer, tuple) else ("intent", answer, None, None)
                       for answer in gate[1]]])
 
+# Replaying and relaunching as pieces too: an older state (or a relaunch) and then the request
+# that would play a stretch if the gate forgot a later answer.
+after_replay = st.sampled_from([REPEAT, NEXT, NO, RESUME, YES, "StartRoutineIntent"])
+replayed = st.tuples(st.integers(min_value=1, max_value=8), after_replay).map(
+    lambda p: [("replay", p[0]), ("intent", p[1], "quick_release", None)])
+see_a_doctor = st.sampled_from(["lower_back", "quick_release"]).map(
+    lambda routine: [("intent", "StartRoutineIntent", routine, None), ("intent", YES, None, None),
+                     ("intent", NO, None, None)])
+relaunched = st.lists(after_replay, min_size=1, max_size=3).map(
+    lambda answers: [("relaunch",), *[("intent", a, "lower_back", None) for a in answers]])
+
 sequences = st.lists(st.one_of(*[kind.map(lambda step: [step]) for kind in step_kinds],
-                               at_the_gate),
+                               at_the_gate, at_the_gate, see_a_doctor, replayed, relaunched),
                      min_size=1, max_size=30).map(lambda pieces: [s for p in pieces for s in p])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=sequences)
 def test_no_stretch_unless_the_latest_screening_answer_was_no(app, content, sequence):
     """Random sequences of requests (launch, any intent and slot, touches on a screen's
-    buttons, session end, tampered attributes) never get a stretch -- spoken or on screen --
-    unless the latest screening question in that session was answered "no"."""
+    buttons, session end, tampered attributes, older attributes of the same session replayed,
+    a relaunch inside the session, the session id sent again as new) never get a stretch --
+    spoken or on screen -- unless the latest screening question in that session was answered
+    "no", and never after a follow-up answer (no routine for the rest of that session)."""
     question = content.text("screening", "question")
     followup = content.text("screening", "followup")
     alexa = AlexaClient(checked(flask_poster(app)), user_id="property-user", device=SCREEN_DEVICE)
     asked = None            # "main" / "followup" when the last response asked it
     latest_answer = None    # latest answer to the main question in this session
+    blocked = False         # the follow-up was answered in this session
+    seen: list[dict] = []   # the attributes this session has had, oldest first
     stretches = 0
     for step in sequence:
         if step[0] == "launch":
             resp = alexa.launch()
-            latest_answer = None
+            latest_answer, blocked, seen = None, False, []
         elif step[0] == "end":
             if alexa.session_id is None:
                 continue
             alexa.end()
-            asked, latest_answer = None, None
+            asked, latest_answer, blocked, seen = None, None, False, []
             continue
         elif step[0] == "touch":
             new_session = alexa.session_id is None
@@ -581,6 +600,20 @@ def test_no_stretch_unless_the_latest_screening_answer_was_no(app, content, sequ
                 latest_answer = None
             elif asked == "main":
                 latest_answer = "other"             # a touch is never a "no"
+        elif step[0] == "replay":
+            if seen:
+                alexa.attributes = seen[-min(step[1], len(seen))]     # k steps back
+            continue
+        elif step[0] in ("relaunch", "renew"):
+            if alexa.session_id is None:
+                continue
+            if step[0] == "relaunch":
+                resp = alexa.send(alexa.envelope({"type": "LaunchRequest"}))
+            else:
+                resp = alexa.send(alexa.envelope(intent_request(step[1]), new=True))
+            asked_before = asked
+            if asked_before == "main":
+                latest_answer = "no" if step[0] == "renew" and step[1] == NO else "other"
         elif step[0] == "tamper":
             if not alexa.attributes:
                 continue
@@ -602,21 +635,25 @@ def test_no_stretch_unless_the_latest_screening_answer_was_no(app, content, sequ
                 slots = {"topic": "why_backs_crack"}
             resp = alexa.intent(intent, **slots)
             if new_session:
-                latest_answer, asked_before = None, None
+                latest_answer, asked_before, blocked, seen = None, None, False, []
             else:
                 asked_before = asked
             if asked_before == "main":
                 latest_answer = "no" if intent == NO else "other"
+            if asked_before == "followup" and intent in (YES, NO):
+                blocked = True
         assert resp.status == 200
         if resp.text and stretch_number(resp.text) is not None:
-            assert latest_answer == "no", (step, resp.text[:200])
+            assert latest_answer == "no" and not blocked, (step, resp.text[:200])
             stretches += 1
         shown = resp.rendered()
         if shown is not None and shown["token"] == "backstretch.stretch":
-            assert latest_answer == "no", step        # (a paused stretch stays on screen)
+            assert latest_answer == "no" and not blocked, step   # (a paused stretch stays on screen)
         asked = ("main" if question in resp.text else "followup" if followup in resp.text else None)
         if resp.ends:
-            asked, latest_answer = None, None
+            asked, latest_answer, blocked, seen = None, None, False, []
+        elif alexa.attributes:
+            seen.append(dict(alexa.attributes))
     target(float(stretches))      # steer the search towards sequences that do reach stretches
     PROPERTY_STRETCHES.append(stretches)
 

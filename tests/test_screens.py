@@ -11,6 +11,7 @@ that a speaker without a screen gets exactly what it got before.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import shutil
@@ -393,7 +394,8 @@ def test_the_summary_alone_is_shown_as_the_summary(show, content):
     routine = content.routines["quick_release"]
     start(show, routine.id)
     last = len(routine.items) - 1
-    state = dict(fresh_state(), state=PAIN, routine=routine.id, index=last, cleared=True)
+    gate = json.loads(show.attributes["bsc"])["gate"]       # this session's latest gate step
+    state = dict(fresh_state(), state=PAIN, routine=routine.id, index=last, cleared=True, gate=gate)
     show.attributes = seal(state, show.session_id, SECRET)
     r = show.intent(NEXT)
     assert finished(r, content) and r.rendered()["token"] == "backstretch.summary"
@@ -468,6 +470,7 @@ def _play(app, device, monkeypatch):
     import tests.client
     counter = itertools.count()
     monkeypatch.setattr(tests.client.uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
+    same_tokens(monkeypatch)
     alexa = AlexaClient(flask_poster(app), user_id="amzn1.ask.account.SAME",
                         timestamp=lambda: "2024-05-01T10:00:00Z", device=device)
     for step in SCRIPT:
@@ -508,16 +511,26 @@ def test_a_device_without_screens_gets_the_same_bytes_as_before(content, tmp_pat
 
 # ---------------------------------------------------------------- touch is the spoken word
 
-def test_a_touch_on_next_is_the_next_intent(content, tmp_path):
+def same_tokens(monkeypatch):
+    """The gate's random step tokens (skill/dialog/state.py) made the same in two runs, so
+    two conversations can be compared byte for byte."""
+    import skill.dialog.state
+    steps = itertools.count()
+    monkeypatch.setattr(skill.dialog.state.secrets, "token_hex", lambda n: f"{next(steps):0{2 * n}x}")
+
+
+def test_a_touch_on_next_is_the_next_intent(content, tmp_path, monkeypatch):
     from skill.store import open_store
     texts = []
     for how in ("voice", "touch"):
+        same_tokens(monkeypatch)
         store = open_store(f"sqlite:///{tmp_path / how}.db")
         app = create_app(Config.local(session_secret=SECRET), store=store, content=content)
         alexa = AlexaClient(checked(flask_poster(app)), device=echo_show())
         start(alexa)
         r = alexa.intent(NEXT) if how == "voice" else alexa.touch("Next")
-        texts.append((r.ssml, r.reprompt_ssml, r.screen, store.get(alexa.user_id)))
+        stored = {k: v for k, v in store.get(alexa.user_id).items() if k != "gate"}  # per session
+        texts.append((r.ssml, r.reprompt_ssml, r.screen, stored))
         store.close()
     assert texts[0] == texts[1]
     said = re.sub(r"<[^>]+>", " ", texts[1][0])       # moved on: stretch 2, or stretch 1's rest

@@ -770,3 +770,33 @@ def test_postgres_app_role_without_create_privilege():
             with pg_admin() as admin:
                 admin.execute(f"DROP OWNED BY {role}")
                 admin.execute(f"DROP ROLE {role}")
+
+
+def test_store_unusable_at_start_up_is_deferred_and_set_up_once_it_can_be(tmp_path, caplog):
+    """open_store(defer_faults=True) is what the server uses: a store that cannot be set up
+    at start-up fails each call fast (StorageUnavailable, one attempt per retry interval)
+    instead of stopping the server, and works once the fault is gone."""
+    path = tmp_path / "skill.db"
+    path.write_bytes(b"not a database" * 500)
+    with pytest.raises(StorageUnavailable):
+        open_store(f"sqlite:///{path}")                     # without: the caller decides
+    caplog.clear()
+    store = open_store(f"sqlite:///{path}", defer_faults=True)
+    assert store.unusable and "file is not a database" in store.unusable
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "unusable at start-up" in caplog.records[0].getMessage()
+    attempts = []
+    original = store.prepare
+    store.prepare = lambda: (attempts.append(1), original())[1]
+    store.retry_interval = 0.3
+    store._next_try = 0
+    for _ in range(5):
+        with pytest.raises(StorageUnavailable, match="not a database"):
+            store.get("u")
+    assert len(attempts) == 1                               # one attempt per interval
+    path.unlink()                                           # the operator restores the file
+    time.sleep(0.35)
+    store.save("u", {"v": 1})
+    assert store.get("u") == {"v": 1} and store.unusable is None and len(attempts) == 2
+    assert any("usable again" in r.getMessage() for r in caplog.records)
+    store.close()

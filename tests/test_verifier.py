@@ -372,7 +372,9 @@ def test_cache_size_zero_disables_caching():
     assert len(pki.fetched) == 2
 
 
-def test_failed_downloads_and_invalid_chains_are_not_cached():
+def test_failed_downloads_and_invalid_chains_are_remembered_briefly():
+    """A URL that failed is refused without a new download for a few seconds (it used to
+    cost a fresh download every time: up to CERT_FETCH_TIMEOUT per forged request)."""
     good = make_pki()
     bad = make_pki(untrusted_root=True)
     calls = []
@@ -385,12 +387,38 @@ def test_failed_downloads_and_invalid_chains_are_not_cached():
             raise answer
         return answer
 
-    verifier = good.verifier(fetcher=fetcher)
-    assert _rejected(verifier, good.sign(BODY)) == "certificate download failed"
+    clock = Clock()
+    verifier = good.verifier(fetcher=fetcher, clock=clock, failure_ttl=10)
+    for _ in range(20):
+        assert _rejected(verifier, good.sign(BODY)) == "certificate download failed"
+    assert len(calls) == 1
+    clock.advance(11)
     assert _rejected(verifier, good.sign(BODY)) == "certificate chain not trusted"
-    verifier.verify(good.sign(BODY), BODY)
+    clock.advance(5)
+    assert _rejected(verifier, good.sign(BODY)) == "certificate chain not trusted"
+    assert len(calls) == 2
+    clock.advance(6)
+    verifier.verify(good.sign(BODY), BODY)             # fixed: tried again, then cached
     verifier.verify(good.sign(BODY), BODY)
     assert len(calls) == 3
+
+
+def test_remembered_failures_are_bounded():
+    pki = make_pki()
+    calls = []
+
+    def fetcher(url, timeout):
+        calls.append(url)
+        raise OSError("no")
+
+    verifier = pki.verifier(fetcher=fetcher, clock=Clock(), failure_cache_size=3)
+    for name in ["a", "b", "c", "d"]:                  # "a" is forgotten when "d" arrives
+        _rejected(verifier, pki.sign(BODY, url=_url(name)))
+    for name in ["b", "c", "d"]:
+        _rejected(verifier, pki.sign(BODY, url=_url(name)))
+    assert len(calls) == 4
+    _rejected(verifier, pki.sign(BODY, url=_url("a")))
+    assert len(calls) == 5 and len(verifier._failures) == 3
 
 
 def test_download_error_message_is_short_and_safe(pki):

@@ -47,9 +47,10 @@ def test_wrong_method_is_405_json(app, method):
 @pytest.mark.parametrize("body,message", [
     (b"hello", "request body is not JSON"),
     (b"\xff\xfe\x00", "request body is not JSON"),
-    (b"[1, 2]", "not an Alexa request envelope"),
-    (b'{"version": "1.0"}', "not an Alexa request envelope"),
-    (b'{"version": "1.0", "request": {"type": "LaunchRequest"}}', "not an Alexa request envelope"),
+    (b"[1, 2]", "not an Alexa request envelope: not an object"),
+    (b'{"version": "1.0"}', "not an Alexa request envelope: request is missing"),
+    (b'{"version": "1.0", "request": {"type": "LaunchRequest"}}',
+     "not an Alexa request envelope: request.requestId is missing"),
     (b"[" * 100000 + b"]" * 100000, "request body is not JSON"),
 ])
 def test_bad_bodies_are_400_json(app, body, message):
@@ -61,6 +62,143 @@ def test_bad_bodies_are_400_json(app, body, message):
 def test_body_too_large_is_413(app):
     r = app.test_client().post("/alexa", data=b"{" + b" " * (300 * 1024) + b"}")
     assert r.status_code == 413 and r.get_json() == {"error": "request body too large"}
+
+
+def test_chunked_body_over_the_limit_is_413_even_when_its_start_is_a_valid_request(app):
+    """A chunked body has no Content-Length: it used to be cut at the limit, and a valid
+    request in its first 256 KiB got a 200."""
+    valid = json.dumps(AlexaClient(None).envelope({"type": "LaunchRequest"})).encode()
+    body = valid + b" " * (300 * 1024)
+    environ = {"wsgi.input_terminated": True}
+    r = app.test_client().post("/alexa", input_stream=__import__("io").BytesIO(body),
+                               environ_overrides=environ)
+    assert r.status_code == 413 and r.get_json() == {"error": "request body too large"}
+    r = app.test_client().post("/alexa", input_stream=__import__("io").BytesIO(valid),
+                               environ_overrides=environ)        # the same, within the limit
+    assert r.status_code == 200 and "Back Stretch Coach" in plain(
+        r.get_json()["response"]["outputSpeech"]["ssml"])
+
+
+def _deep(levels: int) -> dict:
+    node: dict = {}
+    top = node
+    for _ in range(levels):
+        node["a"] = {}
+        node = node["a"]
+    return top
+
+
+def _launch():
+    return AlexaClient(None).envelope({"type": "LaunchRequest"})
+
+
+def _intent(**slots):
+    from tests.client import intent_request
+    envelope = AlexaClient(None).envelope(intent_request("StartRoutineIntent", **slots))
+    envelope["session"]["new"] = False
+    return envelope
+
+
+def _with(envelope, path, value):
+    node = envelope
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    last = keys[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return envelope
+
+
+RESOLUTION = "request.intent.slots.routine.resolutions.resolutionsPerAuthority.0"
+MALFORMED = {
+    "intent null": (_with(_intent(routine="lower_back"), "request.intent", None),
+                    "request.intent is not an object"),
+    "intent without a name": (_with(_intent(), "request.intent.name", None),
+                              "request.intent.name is missing"),
+    "slot null": (_with(_intent(routine="lower_back"), "request.intent.slots.routine", None),
+                  "request.intent.slots.routine is not an object"),
+    "slot value a number": (_with(_intent(routine="lower_back"),
+                                  "request.intent.slots.routine.value", 7),
+                            "request.intent.slots.routine.value is not a str"),
+    "resolution values null": (_with(_intent(routine="lower_back"), RESOLUTION + ".values",
+                                     [None]),
+                               "request.intent.slots.routine.resolutions has a value that is "
+                               "not a named object"),
+    "resolution value null": (_with(_intent(routine="lower_back"), RESOLUTION + ".values.0.value",
+                                    None),
+                              "request.intent.slots.routine.resolutions has a value that is "
+                              "not a named object"),
+    "resolution authority null": (_with(_intent(routine="lower_back"), RESOLUTION, None),
+                                  "request.intent.slots.routine.resolutions has an entry that "
+                                  "is not an object"),
+    "deep session attributes": (_with(_launch(), "session.attributes", _deep(900)),
+                                "nested more than 32 levels deep"),
+    "lone surrogate in the request id": (_with(_launch(), "request.requestId", "id\ud800"),
+                                         "text that is not valid Unicode"),
+    "lone surrogate in a slot": (_with(_intent(routine=("lower\udc00", None)),
+                                       "request.intent.slots.routine.value", "lower\udc00"),
+                                 "text that is not valid Unicode"),
+    "lone surrogate in the user id": (_with(_launch(), "context.System.user.userId", "u\udfff"),
+                                      "text that is not valid Unicode"),
+    "year 1 timestamp": (_with(_launch(), "request.timestamp", "0001-01-01T00:00:00Z"),
+                         "request.timestamp is not a time"),
+    "year 9999 timestamp": (_with(_launch(), "request.timestamp", "9999-12-31T23:59:59Z"),
+                            "request.timestamp is not a time"),
+    "timestamp not a time": (_with(_launch(), "request.timestamp", "yesterday"),
+                             "request.timestamp is not a time"),
+    "session id null": (_with(_launch(), "session.sessionId", None),
+                        "session.sessionId is missing"),
+    "session new a string": (_with(_launch(), "session.new", "yes"), "session.new is not a bool"),
+    "attributes a list": (_with(_launch(), "session.attributes", [1]),
+                          "session.attributes is not an object"),
+    "user id a number": (_with(_launch(), "session.user.userId", 5),
+                         "session.user.userId is not a str"),
+    "locale a number": (_with(_launch(), "request.locale", 5), "request.locale is not a str"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_envelope_is_a_400_before_any_handler_runs(app, case, caplog, monkeypatch):
+    """These used to raise inside a handler: a 200 apology, logged at ERROR."""
+    envelope, problem = MALFORMED[case]
+    ran = []
+    from skill.dialog import handlers
+    monkeypatch.setattr(handlers.LoadTurn, "process", lambda self, handler_input: ran.append(1))
+    r = app.test_client().post("/alexa", data=json.dumps(envelope))   # a surrogate as \\udxxx
+    assert r.status_code == 400, r.get_data()[:300]
+    assert r.get_json() == {"error": f"not an Alexa request envelope: {problem}"}
+    assert not ran
+    assert not [rec for rec in caplog.records if rec.levelname == "ERROR"]
+    assert app.test_client().get("/health").status_code == 200
+
+
+def test_request_id_with_a_newline_cannot_forge_a_log_line(app, capsys):
+    """The id is logged escaped, on the request's own line, with time and level."""
+    import logging
+    from skill.web import logs
+    handler = logging.StreamHandler()
+    handler.setFormatter(logs.Formatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    old_level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        envelope = _with(_launch(), "request.requestId",
+                         "amzn1.echo-api.request.1\n2099-01-01 00:00:00,000 ERROR forged\x1b[2J")
+        r = app.test_client().post("/alexa", data=json.dumps(envelope))
+        assert r.status_code == 200
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert lines and all(__import__("re").match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) \[", line)
+                         for line in lines), lines
+    answered = [line for line in lines if "answered in" in line]
+    assert len(answered) == 1
+    assert "[amzn1.echo-api.request.1\\n2099-01-01 00:00:00,000 ERROR forged\\x1b[2J]" in answered[0]
 
 
 def test_wrong_skill_id_is_400(content, store):

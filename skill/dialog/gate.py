@@ -1,10 +1,12 @@
 """The red-flag screening gate (SPEC §3). Non-negotiable; this file is the whole of it.
 
 Invariant: a stretch is played only when `may_play(state)`, i.e. when the latest screening
-answer in this session was "no" (`cleared`) and a routine was set by that answer. Only
-`answer()` sets `cleared`, and only for a "no" to the first question; `begin()` clears it
-again whenever a routine starts or resumes. Playback (skill/dialog/playback.py) checks
-`may_play` before rendering anything, and asks the question instead when it fails.
+answer in this session was "no" (`cleared`), a routine was set by that answer and the session
+is not `blocked`. Only `answer()` sets `cleared`, and only for a "no" to the first question;
+`begin()` clears it again whenever a routine starts or resumes, and refuses in a blocked
+session. Playback (skill/dialog/playback.py) checks `may_play` before rendering anything, and
+asks the question instead when it fails. An older state of the session, replayed, never
+counts: skill/dialog/state.py distrusts it (no routine this session).
 
 - first question, "no"  -> cleared: the caller plays the routine;
 - first question, "yes" -> the follow-up (every cauda equina sign);
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from .. import constants as C
 from ..voice.ssml import Speech
+from .replies import blocked
 from .state import FOLLOWUP, MENU, ROUTINE, SCREENING, TRIAGE
 from .turn import Reply, Turn, ask, end
 
@@ -37,11 +40,13 @@ _ASKS = {SCREENING: ("question", "reprompt"), FOLLOWUP: ("followup", "followup_r
 
 def may_play(state: dict) -> bool:
     """The gate: a stretch may be played only after a "no" in this session."""
-    return state["cleared"] and state["routine"] is not None
+    return state["cleared"] and not state["blocked"] and state["routine"] is not None
 
 
 def begin(turn: Turn, pending: dict, resuming: bool = False) -> Reply:
     """A routine was asked for (or is resumed at `pending`): ask the question first."""
+    if turn.state["blocked"]:
+        return blocked(turn)
     turn.state.update(state=SCREENING, pending=pending, cleared=False, unclear=0,
                       routine=None, index=0, part=0)
     name = turn.content.routines[pending["routine"]].name

@@ -31,7 +31,8 @@ from ..voice import screens
 from ..voice.ssml import Speech
 from . import menu, reminders, routing
 from .alexa_api import AlexaReminders, add_directives
-from .state import SCREENING_STATES, fresh_state, seal, unseal
+from .state import (SCREENING_STATES, distrusted, fresh_state, mark_gate_step, seal, session_ref,
+                    stored_token, unseal)
 from .turn import Memory, Reply, Slot, Turn
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,14 @@ class LoadTurn(AbstractRequestInterceptor):
                 log.warning("request %s: user memory unavailable (%s)", _request_id(handler_input),
                             type(e).__name__)
                 memory.available = False
+        # A state older than its session's latest screening step is distrusted (state.py).
+        ref = None
+        if memory.available and _user_id(env) and session is not None and session.session_id \
+                and not is_request_type("SessionEndedRequest")(handler_input):
+            ref = session_ref(session.session_id, self.secret)
+            if state["gate"] != stored_token(memory.data, ref):
+                state = distrusted(state, stored_token(memory.data, ref))
+        am.request_attributes["gate"] = (ref, dict(state))
         ts = getattr(env.request, "timestamp", None)
         today = ts.date() if isinstance(ts, dt.datetime) else dt.datetime.now(dt.timezone.utc).date()
         turn = Turn(self.content, state, memory, today)
@@ -155,21 +164,28 @@ class SaveTurn(AbstractResponseInterceptor):
         if turn is None:
             return
         session = handler_input.request_envelope.session
+        mem = turn.memory
+        ref, before = am.request_attributes.get("gate", (None, None))
+        if ref is not None:
+            if mem.delete_requested:
+                turn.state["gate"] = None           # nothing stored for this session now
+            else:
+                mark_gate_step(before, turn.state, mem.data, ref)
+        changed = mem.data != am.request_attributes.get("memory_before")
+        if mem.available and (changed or mem.delete_requested):
+            try:
+                if mem.delete_requested:
+                    am.delete_persistent_attributes()
+                else:
+                    am.persistent_attributes = mem.data
+                    am.save_persistent_attributes()
+            except Exception as e:
+                if ref is not None:                 # the state keeps the token that is stored
+                    turn.state["gate"] = before["gate"]
+                log.warning("request %s: could not save user memory (%s)",
+                            _request_id(handler_input), type(e).__name__)
         if session is not None and session.session_id:
             am.session_attributes = seal(turn.state, session.session_id, self.secret)
-        mem = turn.memory
-        changed = mem.data != am.request_attributes.get("memory_before")
-        if not mem.available or not (changed or mem.delete_requested):
-            return
-        try:
-            if mem.delete_requested:
-                am.delete_persistent_attributes()
-            else:
-                am.persistent_attributes = mem.data
-                am.save_persistent_attributes()
-        except Exception as e:
-            log.warning("request %s: could not save user memory (%s)", _request_id(handler_input),
-                        type(e).__name__)
 
 
 class RequestTypeHandler(AbstractRequestHandler):

@@ -6,19 +6,21 @@ from .. import constants as C
 from ..voice.screens import screens_for
 from . import gate, memory, playback
 from .replies import blocked, follow_up, menu, offer_resume, place
-from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, PAIN, fresh_state
+from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, PAIN, relaunched
 from .turn import Reply, Turn, ask, end, lookup
 
 
 def launch(turn: Turn) -> Reply:
-    turn.state = fresh_state()
+    turn.state = relaunched(turn.state)     # a block lasts the whole session
     mem = turn.memory
     sp = turn.speech(turn.t("welcome_back" if mem.data.get("history") else "welcome"))
     if not mem.data.get("disclaimer_heard"):
         sp.say(turn.t("disclaimer"))
         mem.data["disclaimer_heard"] = True
     point = memory.resume_point(turn)
-    if point:
+    if turn.state["blocked"]:
+        sp.say(turn.s("blocked"))
+    elif point:
         turn.state.update(state=OFFER_RESUME, pending=point)
         return _with_menu(turn, offer_resume(turn, sp))
     sp.say(turn.t("what_i_do"))

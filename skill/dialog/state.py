@@ -4,6 +4,13 @@ The state is a small dict (`fresh_state()` shows every key). It travels to Alexa
 the session attributes as compact JSON text plus an HMAC bound to the session id, so a
 tampered, replayed-into-another-session or malformed state is a fresh start, never a way
 past the screening gate (skill/dialog/gate.py).
+
+An older state of the *same* session is sealed just as well, so each step of the gate (a
+question asked, answered, blocked) gets a new random token, `state["gate"]`, which is also
+kept in the user's stored memory under a hash of the session id (`GATE_KEY`). A state whose
+token is not the stored one is older than the session's latest screening step: it is
+`distrusted` (never cleared, no routine this session). Only random tokens are stored, never
+an answer; without the store (down, or no user id) the sealed state is all there is.
 """
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import hmac
 import json
 import logging
 import re
+import secrets
 from typing import Any
 
 from ..content import Content
@@ -41,12 +49,15 @@ VERSIONS = ("", "full", "gentle")
 SESSION_KEY = "bsc"
 SIG_KEY = "sig"
 MAX_STATE_CHARS = 2000        # a sealed state is about 150; anything far bigger is not ours
+GATE_KEY = "gate"             # stored memory: {session ref: token of its latest gate step}
+GATE_SESSIONS = 4             # sessions remembered per user (one per device at a time)
+_TOKEN_CHARS = 12
 
 
 def fresh_state() -> dict:
     return {"state": MENU, "routine": None, "index": 0, "part": 0, "pending": None,
             "cleared": False, "blocked": False, "unclear": 0, "back": None,
-            "taught": False, "version": "", "remind": None, "hurt": False}
+            "taught": False, "version": "", "remind": None, "hurt": False, "gate": None}
 
 
 # An open daily-reminder question (skill/dialog/reminders.py): which one, the time ("HH:MM")
@@ -63,6 +74,53 @@ def _valid_remind(r: Any) -> bool:
             and r["step"] in REMIND_STEPS and isinstance(r["end"], bool)
             and all(v is None or (isinstance(v, str) and _HHMM.match(v)) for v in (r["time"], r["said"]))
             and (r["time"] is not None) == (r["step"] == "confirm"))
+
+
+def relaunched(state: dict) -> dict:
+    """A fresh start inside the same session: what holds for the whole session survives it
+    ("no routine this session", the gate token, pain mentioned, how to interrupt taught);
+    a LaunchRequest must not lift a block."""
+    return dict(fresh_state(), blocked=state["blocked"], gate=state["gate"],
+                hurt=state["hurt"], taught=state["taught"])
+
+
+def distrusted(state: dict, token: str | None) -> dict:
+    """What is left of a state older than its session's latest gate step: a menu, never
+    cleared, blocked for the rest of the session (refusing is safe, guessing is not)."""
+    log.warning("session state older than the latest screening step of its session: "
+                "no routine this session")
+    return dict(fresh_state(), blocked=True, gate=token)
+
+
+def session_ref(session_id: str, secret: bytes) -> str:
+    """The session as stored: a keyed hash, so the stored memory names no session id."""
+    return hmac.digest(secret, b"gate\n" + session_id.encode(), "sha256").hex()[:16]
+
+
+def stored_token(memory_data: dict, ref: str) -> str | None:
+    tokens = memory_data.get(GATE_KEY)
+    token = tokens.get(ref) if isinstance(tokens, dict) else None
+    return token if isinstance(token, str) else None
+
+
+def _gate_step(state: dict) -> tuple:
+    """What the gate has said so far in this session; a change is a step of the gate."""
+    asking = state["state"] in SCREENING_STATES
+    return (state["state"] if asking else None, state["pending"] if asking else None,
+            state["cleared"], state["blocked"], state["unclear"])
+
+
+def mark_gate_step(before: dict, state: dict, memory_data: dict, ref: str) -> bool:
+    """If this turn took a step of the gate, give `state` a new token and store it in
+    `memory_data` (the caller saves it). True if it did."""
+    if _gate_step(before) == _gate_step(state):
+        return False
+    state["gate"] = token = secrets.token_hex(_TOKEN_CHARS // 2)
+    tokens = memory_data.get(GATE_KEY)
+    tokens = {k: v for k, v in tokens.items() if k != ref} if isinstance(tokens, dict) else {}
+    tokens[ref] = token
+    memory_data[GATE_KEY] = dict(list(tokens.items())[-GATE_SESSIONS:])
+    return True
 
 
 def _is_int(v: Any) -> bool:
@@ -89,12 +147,14 @@ def validate_state(raw: Any, content: Content) -> dict | None:
         return None
     if not (_is_int(s["unclear"]) and 0 <= s["unclear"] <= 1):
         return None
+    if s["gate"] is not None and not (isinstance(s["gate"], str) and len(s["gate"]) == _TOKEN_CHARS):
+        return None
     if not (_is_int(s["part"]) and 0 <= s["part"] < 100 and _is_int(s["index"])):
         return None
     if s["routine"] is not None and not valid_position(content, s["routine"], s["index"]):
         return None
     in_routine = s["state"] in IN_ROUTINE or (s["state"] == CONFIRM_DELETE and s["back"] in IN_ROUTINE)
-    if in_routine and (s["routine"] is None or not s["cleared"]):
+    if in_routine and (s["routine"] is None or not s["cleared"] or s["blocked"]):
         return None
     p = s["pending"]
     if s["state"] in PENDING_STATES:

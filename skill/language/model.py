@@ -364,7 +364,7 @@ def filled_samples(language_model: Mapping[str, Any], *, synonyms: bool = False
 
 # --------------------------------------------------------------------------- command
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m skill model",
         description="Generate the Alexa interaction model from "
@@ -373,7 +373,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not write; exit 1 if the committed model is stale")
     parser.add_argument("--source", default=str(SOURCE_PATH), help=argparse.SUPPRESS)
     parser.add_argument("--output", default=str(MODEL_PATH), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     from skill.content import load_content  # the content loader validates on its own
     output = Path(args.output)

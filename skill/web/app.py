@@ -1,8 +1,11 @@
 """Flask application factory: `POST /alexa` (the skill) and `GET /health`.
 
-Every refusal is a 4xx with a short JSON body ({"error": "..."}), never a stack trace; an
-exception inside the skill is answered politely by the skill's exception handler, so Alexa
-always gets a valid response and the server keeps serving.
+Every refusal is a 4xx with a short JSON body ({"error": "..."}), never a stack trace, and it
+comes before any handler runs: a body over `MAX_BODY_BYTES` (with a Content-Length or
+chunked) is a 413, a failed verification or a malformed envelope (skill/web/envelope.py) a
+400. An exception inside the skill is answered politely by the skill's exception handler, so
+Alexa always gets a valid response and the server keeps serving. A store that is unusable
+at start-up does not stop the server: it coaches without memory until the store is back.
 """
 from __future__ import annotations
 
@@ -12,12 +15,15 @@ import time
 import uuid
 
 from ask_sdk_model import RequestEnvelope
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..config import Config
 from ..content import load_content
 from ..dialog.handlers import build_skill_builder
+from ..dialog.routing import check_content
+from . import envelope as envelope_check
+from . import logs
 from .serialize import deserialize_parsed, envelope_serializer
 from .verifier import AlexaVerifier, VerificationError
 
@@ -41,18 +47,39 @@ def _envelope_skill_id(envelope: dict) -> str | None:
     return None
 
 
-def _check_envelope(envelope) -> dict:
-    if not isinstance(envelope, dict):
-        raise BadRequest("not an Alexa request envelope")
-    req = envelope.get("request")
-    if not (isinstance(envelope.get("version"), str) and isinstance(req, dict)
-            and isinstance(req.get("type"), str) and isinstance(req.get("requestId"), str)
-            and isinstance(req.get("timestamp"), str)):
-        raise BadRequest("not an Alexa request envelope")
-    for part in ("session", "context"):
-        if part in envelope and not isinstance(envelope[part], (dict, type(None))):
-            raise BadRequest("not an Alexa request envelope")
-    return envelope
+def _read_body(limit: int) -> bytes:
+    """The request body, or a 413 once it is clearly over `limit` -- by its Content-Length
+    or, for a chunked body, by reading one byte past the limit."""
+    stream = request.environ["wsgi.input"]
+    length = request.content_length
+    if length is not None and length > limit:
+        raise BadRequest("request body too large", 413)
+    if length is None and not request.environ.get("wsgi.input_terminated"):
+        return b""
+    want = limit + 1 if length is None else length
+    parts, size = [], 0
+    while size < want:
+        part = stream.read(want - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > limit:
+        raise BadRequest("request body too large", 413)
+    return b"".join(parts)
+
+
+def startup_summary(config: Config, store) -> str:
+    """One line for operators: what protects the endpoint and where memory is kept."""
+    checks = "ON" if config.verify_signatures else "OFF (it listens on loopback only)"
+    skill_id = "ON" if config.skill_id else "OFF (set ALEXA_SKILL_ID)"
+    storage = getattr(store, "description", type(store).__name__)
+    if getattr(store, "unusable", None):
+        storage += " UNUSABLE (coaching without memory until it returns)"
+    secret = ("from SESSION_SECRET" if config.session_secret_set else
+              "random (set SESSION_SECRET when more than one process or instance serves the skill)")
+    return (f"Back Stretch Coach ready: signature checks {checks}; skill id check {skill_id}; "
+            f"storage {storage}; session secret {secret}")
 
 
 def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None = None,
@@ -63,9 +90,10 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
     config = config or Config.from_env()
     config.check()
     content = content or load_content(config.content_dir)
+    check_content(content)                  # before the store: a refusal touches nothing
     if store is None:
         from ..store import open_store
-        store = open_store(config.database_url, data_dir=config.data_dir)
+        store = open_store(config.database_url, data_dir=config.data_dir, defer_faults=True)
     if config.verify_signatures and verifier is None:
         verifier = AlexaVerifier(fetch_timeout=config.cert_fetch_timeout)
     skill = build_skill_builder(content, secret=config.session_secret, store=store,
@@ -77,27 +105,33 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
     app.extensions["backstretch"] = {"config": config, "store": store, "content": content,
                                      "skill": skill, "verifier": verifier}
 
+    log.info("%s", startup_summary(config, store))
+
+    @app.before_request
+    def no_request_id_yet():
+        logs.request_id.set("-")
+
     @app.get("/health")
     def health():
         return jsonify(status="ok")
 
     @app.post("/alexa")
     def alexa():
-        g.request_id = "-"
         started = time.perf_counter()
-        body = request.get_data(cache=False)          # raises 413 past MAX_CONTENT_LENGTH
-        if len(body) > config.max_body_bytes:        # chunked bodies have no Content-Length
-            raise BadRequest("request body too large", 413)
+        body = _read_body(config.max_body_bytes)
         if config.verify_signatures:
             try:
                 verifier.verify(request.headers, body)
             except VerificationError as e:
                 raise BadRequest(f"request verification failed: {e}") from None
         try:
-            envelope = _check_envelope(json.loads(body.decode("utf-8")))
+            envelope = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise BadRequest("request body is not JSON") from None
-        g.request_id = envelope["request"]["requestId"][:120]
+        problem = envelope_check.problem(envelope)
+        if problem:
+            raise BadRequest(f"not an Alexa request envelope: {problem}")
+        logs.set_request_id(envelope["request"]["requestId"])
         if config.verify_signatures:
             try:
                 verifier.verify_timestamp(envelope["request"]["timestamp"])
@@ -113,20 +147,20 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
             raise BadRequest("not an Alexa request envelope")
         response_envelope = skill.invoke(request_envelope=request_envelope, context=None)
         payload = serializer.serialize(response_envelope)
-        log.info("request %s: %s answered in %.1f ms", g.request_id,
-                 envelope["request"]["type"], (time.perf_counter() - started) * 1000)
+        log.info("%s answered in %.1f ms", logs.clean(envelope["request"]["type"], 60),
+                 (time.perf_counter() - started) * 1000)
         return Response(json.dumps(payload, ensure_ascii=False), status=200,
                         mimetype="application/json")
 
     @app.errorhandler(BadRequest)
     def bad_request(e: BadRequest):
-        log.warning("request %s: refused %d: %s", g.get("request_id", "-"), e.status, e.message)
+        log.warning("refused %d: %s", e.status, e.message)
         return jsonify(error=e.message), e.status
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
         messages = {404: "not found", 405: "method not allowed", 413: "request body too large"}
-        log.warning("request %s: refused %d", g.get("request_id", "-"), e.code)
+        log.warning("refused %d", e.code)
         return jsonify(error=messages.get(e.code, e.name.lower())), e.code
 
     @app.errorhandler(Exception)
@@ -134,8 +168,7 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
         # The skill's own exception handler answers handler errors politely; this is for
         # anything outside it. Alexa still gets a valid, polite response.
         ref = uuid.uuid4().hex[:8]
-        log.error("request %s: unexpected error %s (ref %s)", g.get("request_id", "-"),
-                  type(e).__name__, ref, exc_info=e)
+        log.error("unexpected error %s (ref %s)", type(e).__name__, ref, exc_info=e)
         text = content.text("prompts", "error")
         from ..voice.ssml import Speech
         return jsonify(version="1.0", response={

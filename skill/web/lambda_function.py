@@ -11,9 +11,12 @@ from ..config import Config
 from ..content import load_content
 from ..dialog.handlers import build_skill_builder
 from ..store import open_store
+from . import logs
 
 _config = Config.from_env()
+logs.configure(_config.log_level)          # the same log lines as the web service
 _builder = build_skill_builder(load_content(_config.content_dir), secret=_config.session_secret,
-                               store=open_store(_config.database_url, data_dir=_config.data_dir),
+                               store=open_store(_config.database_url, data_dir=_config.data_dir,
+                                                defer_faults=True),
                                skill_id=_config.skill_id)
 handler = _builder.lambda_handler()

@@ -6,7 +6,10 @@ Implements Amazon's documented checks for a skill hosted as a web service:
   (scheme and host case-insensitive, path case-sensitive, checked after dot-segment
   normalisation);
 * the PEM chain it names is downloaded with a hard time limit, validated to a trusted root
-  at the current time (leaf in date, SAN names ``echo-api.amazon.com``) and cached;
+  at the current time (leaf in date, SAN names ``echo-api.amazon.com``) and cached; a URL
+  whose download or chain failed is refused without a new download for ``failure_ttl``
+  seconds (at most ``failure_cache_size`` such URLs are remembered), so a forged URL sent
+  again and again costs one download, not one per request;
 * ``Signature-256`` is base64 RSA PKCS#1 v1.5 over SHA-256 of the *raw* request body;
 * ``request.timestamp`` must be within ``max_skew`` seconds of now (``verify_timestamp``:
   the caller parses the JSON body and passes the string).
@@ -263,6 +266,8 @@ class AlexaVerifier:
         cache_ttl: float = 3600.0,
         clock: Callable[[], _dt.datetime] | None = None,
         max_skew: float = 150.0,
+        failure_ttl: float = 10.0,
+        failure_cache_size: int = 256,
     ) -> None:
         roots = list(load_certifi_roots() if trust_roots is None else trust_roots)
         if not roots:
@@ -277,6 +282,10 @@ class AlexaVerifier:
         self._clock = clock or _utcnow
         self._max_skew = _dt.timedelta(seconds=float(max_skew))
         self._cache: collections.OrderedDict[str, _CacheEntry] = collections.OrderedDict()
+        self._failure_ttl = _dt.timedelta(seconds=float(failure_ttl))
+        self._failure_cache_size = max(0, int(failure_cache_size))
+        # url -> (until when, the message it failed with)
+        self._failures: collections.OrderedDict[str, tuple[_dt.datetime, str]] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._fetch_slots = threading.BoundedSemaphore(_MAX_CONCURRENT_FETCHES)
 
@@ -322,6 +331,7 @@ class AlexaVerifier:
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._failures.clear()
 
     # ------------------------------------------------------------------ internals
 
@@ -394,8 +404,16 @@ class AlexaVerifier:
                 else:
                     self._cache.move_to_end(url)
                     return entry.leaf
-        pem = self._fetch(url)
-        path = self._verify_chain_path(pem, now)
+            failed = self._failures.get(url)
+            if failed is not None:
+                if now < failed[0]:
+                    raise VerificationError(failed[1])
+                del self._failures[url]
+        try:
+            path = self._verify_chain_path(self._fetch(url), now)
+        except VerificationError as exc:
+            self._remember_failure(url, now, exc)
+            raise
         leaf = path[0]
         if self._cache_size:
             # Only a downloaded *and validated* chain is cached, and only while every
@@ -412,6 +430,15 @@ class AlexaVerifier:
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return leaf
+
+    def _remember_failure(self, url: str, now: _dt.datetime, exc: VerificationError) -> None:
+        if not self._failure_cache_size or str(exc) == "certificate download busy":
+            return                      # busy says nothing about the URL
+        with self._lock:
+            self._failures[url] = (now + self._failure_ttl, str(exc))
+            self._failures.move_to_end(url)
+            while len(self._failures) > self._failure_cache_size:
+                self._failures.popitem(last=False)
 
     def _fetch(self, url: str) -> bytes:
         """Run the fetcher in a daemon thread; give up after ``fetch_timeout`` seconds in all.
