@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""`make bench`: the production server (gunicorn) against a bare Flask baseline, with wrk.
+"""`make bench`: the production server (gunicorn) against an idiomatic ask-sdk peer, an
+ask-sdk + SQLite floor and a bare Flask baseline, with wrk.
 
-What it does, all on loopback, in about two minutes:
+What it does, all on loopback, in about two and a half minutes:
 
 1. Starts the skill as in production (`gunicorn -c gunicorn.conf.py 'skill.web.app:create_app()'`)
    with persistence on (SQLite in a temp dir) and a fixed SESSION_SECRET, so every worker
@@ -13,12 +14,20 @@ What it does, all on loopback, in about two minutes:
    returned, bound to that session id), two "next" in the middle of a routine, and a
    question (why_backs_crack), for many users. wrk replays them in rotation
    (scripts/bench_alexa.lua).
-3. Starts scripts/bench_baseline.py (bare Flask) and scripts/bench_floor.py (ask-sdk-core and
-   SQLite with a fixed answer: the most the skill could reach) under the same gunicorn
-   settings, and drives all three the same way, alternating rounds.
-4. Prints requests/s, p50/p99 latency, server CPU per request, errors, the ratios, start-up time (fresh subprocess,
-   median), peak RSS per worker, and a content-scaling run (content x1, x10, x100).
-5. Reports PASS/MISS against the targets in docs/performance.md (never fails on a miss).
+3. Starts scripts/bench_peer.py (the same skill built the way Alexa's Python samples build
+   one: ask-sdk's DefaultSerializer, handler classes, state in session attributes, the same
+   SQLite store) and drives the same conversations against it, so it replays requests that
+   carry its own session state. Starts scripts/bench_floor.py (ask-sdk-core and SQLite with
+   a fixed answer: the most the skill could reach) and scripts/bench_baseline.py (bare
+   Flask), which answer the skill's bodies. All under the same gunicorn settings, driven the
+   same way in alternating rounds.
+4. Prints requests/s, p50/p99 latency, server CPU per request, errors, the ratios (skill/peer,
+   skill/floor, skill/baseline), start-up time (fresh subprocess, median), peak RSS per
+   worker, and a content-scaling run (content x1, x10, x100).
+5. Prints the budget of docs/performance.md as PASS/MISS lines with their figures (never
+   fails on a miss): skill/peer >= 2.0; CPU per request within 10 % of the floor;
+   skill/baseline >= 0.39; p99 <= 50 ms at 32 connections; start-up <= 1 s; plus zero
+   errors and content x100 within 10 % of x1.
 
 Usage: .venv/bin/python scripts/bench.py [--duration 10] [--connections 32] [--threads 2]
        [--scaling-rounds 3] [--scaling-duration 4] [--no-scaling] [--floor-in-memory]
