@@ -31,7 +31,7 @@ What it does, all on loopback, in about two and a half minutes:
 
 Usage: .venv/bin/python scripts/bench.py [--duration 10] [--connections 32] [--threads 2]
        [--scaling-rounds 3] [--scaling-duration 4] [--no-scaling] [--floor-in-memory]
-       [--json out.json]
+       [--peer-per-call-store] [--json out.json]
 """
 from __future__ import annotations
 
@@ -375,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--floor-in-memory", action="store_true",
                     help="also run the floor on a private in-memory SQLite database per worker "
                          "(not a design option: shows what the shared database file costs)")
+    ap.add_argument("--peer-per-call-store", action="store_true",
+                    help="also run the peer with the adapter a sample author would write over "
+                         "sqlite3, a connection per call (shows how much the adapter matters)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -434,6 +437,15 @@ def main(argv: list[str] | None = None) -> int:
             stack.callback(floor_mem.stop)
             check_bodies(http_poster(floor_mem.base + "/alexa"), bodies, ssml=False)
             contenders["floor-mem"] = (floor_mem, bodies_file)
+        if args.peer_per_call_store:
+            log("starting the peer with a connection per call under gunicorn")
+            peer_pc = Server("peer-pc", "bench_peer:create_app()",
+                             server_env(tmp, "peer-pc", PEER_STORE="per-call"), tmp,
+                             extra_args=scripts)
+            stack.callback(peer_pc.stop)
+            peer_pc_bodies = capture_bodies(http_poster(peer_pc.base + "/alexa"))
+            check_bodies(http_poster(peer_pc.base + "/alexa"), peer_pc_bodies, ssml=True)
+            contenders["peer-pc"] = (peer_pc, write_bodies("peer-pc", peer_pc_bodies))
         contenders["baseline"] = (base, bodies_file)
         for server, file in contenders.values():
             run_wrk(server.base, file, args.warmup, args.connections, args.threads)
@@ -498,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
         if floor_mem_run is not None:
             print("(floor-mem: the floor on a private in-memory SQLite database per worker, "
                   "to show what the shared file costs)")
+        if "peer-pc" in runs:
+            print("(peer-pc: the peer with a sample author's sqlite3 adapter, a connection per "
+                  f"call; throughput ratio skill/peer-pc {skill_run['rps'] / runs['peer-pc']['rps']:.2f})")
         print(f"floor ratio floor/baseline (the most the skill could reach here): "
               f"{floor_ratio:.2f}")
         if floor_mem_run is not None:

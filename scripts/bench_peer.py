@@ -17,8 +17,9 @@ What makes it "idiomatic" (alexa-samples/skill-sample-python-howto, -highlowgame
 
 The persistence adapter is the skill's own (skill/store.py, on the same SQLite file as
 configured by DATABASE_URL), so the ratio skill/peer compares how the requests are handled,
-not two database adapters; a sample author's simpler adapter (a connection per call) would
-only make the peer slower.
+not two database adapters. The adapter a sample author would more likely write over sqlite3,
+a connection per call (`PerCallSQLiteAdapter`, with PEER_STORE=per-call), makes the peer far
+slower; `bench.py --peer-per-call-store` shows by how much (docs/performance.md).
 
 It speaks the same content (content/*.yaml: routines, stretches, FAQ, prompts, screening),
 though more simply than the skill's coach: one page per stretch, one repetition per side.
@@ -33,10 +34,13 @@ scripts/bench.py runs it under the same gunicorn configuration as the skill:
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sqlite3
 from xml.sax.saxutils import escape
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.dispatch_components import (AbstractExceptionHandler,
                                               AbstractRequestHandler)
 from ask_sdk_core.exceptions import AskSdkException
@@ -413,6 +417,48 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
 # --------------------------------------------------------------------------- service
 
 
+class PerCallSQLiteAdapter(AbstractPersistenceAdapter):
+    """The straightforward adapter a sample author would write over sqlite3 (the samples ship
+    DynamoDB and S3 ones): a connection per call, the simplest thread-safe way. Same table
+    as skill/store.py, whose migration creates it."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    @staticmethod
+    def _user_id(request_envelope) -> str:
+        return request_envelope.context.system.user.user_id
+
+    def get_attributes(self, request_envelope):
+        conn = sqlite3.connect(self.path, timeout=2)
+        try:
+            row = conn.execute("SELECT attributes FROM user_attributes WHERE user_id = ?",
+                               (self._user_id(request_envelope),)).fetchone()
+        finally:
+            conn.close()
+        return json.loads(row[0]) if row else {}
+
+    def save_attributes(self, request_envelope, attributes):
+        conn = sqlite3.connect(self.path, timeout=2)
+        try:
+            with conn:
+                conn.execute("INSERT INTO user_attributes (user_id, attributes, updated_at) "
+                             "VALUES (?, ?, datetime('now')) ON CONFLICT (user_id) DO UPDATE "
+                             "SET attributes = excluded.attributes, updated_at = excluded.updated_at",
+                             (self._user_id(request_envelope), json.dumps(attributes)))
+        finally:
+            conn.close()
+
+    def delete_attributes(self, request_envelope):
+        conn = sqlite3.connect(self.path, timeout=2)
+        try:
+            with conn:
+                conn.execute("DELETE FROM user_attributes WHERE user_id = ?",
+                             (self._user_id(request_envelope),))
+        finally:
+            conn.close()
+
+
 def build_skill(content, store):
     coach = Coach(content)
     sb = CustomSkillBuilder(persistence_adapter=store)
@@ -427,8 +473,16 @@ def build_skill(content, store):
 
 
 def create_app() -> Flask:
-    skill = build_skill(load_content(), open_store(os.environ.get("DATABASE_URL")))
+    url = os.environ.get("DATABASE_URL")
+    store = open_store(url)                  # creates or migrates the table
+    if os.environ.get("PEER_STORE") == "per-call":
+        if not (url or "").startswith("sqlite:///") or url.endswith(":memory:"):
+            raise ValueError("PEER_STORE=per-call needs DATABASE_URL=sqlite:///a/file.db")
+        store.close()
+        store = PerCallSQLiteAdapter(url[len("sqlite://"):])
+    skill = build_skill(load_content(), store)
     app = Flask("peer")
+    app.extensions["bench_peer"] = skill
 
     @app.get("/health")
     def health():

@@ -66,12 +66,18 @@ def replay_is_valid(post, bodies) -> None:
     bench.check_bodies(post, bodies, ssml=True)
 
 
-def test_peer_answers_every_request_the_bench_captures_from_it(tmp_path, monkeypatch):
-    # The bench drives the same conversations against the peer and replays what it sent.
+@pytest.mark.parametrize("peer_store", ["", "per-call"])
+def test_peer_answers_every_request_the_bench_captures_from_it(peer_store, tmp_path, monkeypatch):
+    # The bench drives the same conversations against the peer and replays what it sent;
+    # PEER_STORE=per-call is the sample author's adapter (bench.py --peer-per-call-store).
     from skill.store import open_store
     url = f"sqlite:///{tmp_path / 'peer.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    post = flask_poster(bench_peer.create_app())
+    monkeypatch.setenv("PEER_STORE", peer_store)
+    app = bench_peer.create_app()
+    adapter = app.extensions["bench_peer"].persistence_adapter
+    assert isinstance(adapter, bench_peer.PerCallSQLiteAdapter) == (peer_store == "per-call")
+    post = flask_poster(app)
     users = len(bench.USER_ROUTINES)                      # one user per routine
     bodies = bench.capture_bodies(post, users=users)
     assert [k for k, _ in bodies[:5]] == ["launch", "screening_no", "next", "question", "next"]
