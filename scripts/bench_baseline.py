@@ -36,14 +36,21 @@ FIXED = json.dumps({
 })
 
 
-def endpoint_app(name: str, answer: Callable[[dict], str | None]) -> Flask:
-    """A Flask app shaped like the skill's: `GET /health`, and `POST /alexa` that parses the
-    JSON body and answers `answer(envelope)` (a JSON text; None: not an Alexa request)."""
+def flask_app(name: str) -> Flask:
+    """A Flask app with the skill's `GET /health` (what the bench waits for)."""
     app = Flask(name)
 
     @app.get("/health")
     def health():
         return jsonify(status="ok")
+
+    return app
+
+
+def endpoint_app(name: str, answer: Callable[[dict], str | None]) -> Flask:
+    """A Flask app shaped like the skill's: `GET /health`, and `POST /alexa` that parses the
+    JSON body and answers `answer(envelope)` (a JSON text; None: not an Alexa request)."""
+    app = flask_app(name)
 
     @app.post("/alexa")
     def alexa():

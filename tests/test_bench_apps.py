@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.client import AlexaClient, flask_poster, intent_request
+from tests.client import AlexaClient, check_ssml, flask_poster, intent_request
 ROOT = Path(__file__).resolve().parents[1]
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import bench  # noqa: E402
 import bench_baseline  # noqa: E402
 import bench_floor  # noqa: E402
+import bench_peer  # noqa: E402
 
 
 def envelope(request: dict, user: str = "amzn1.ask.account.BENCHTEST") -> bytes:
@@ -58,6 +59,101 @@ def test_floor_runs_on_a_private_in_memory_database_for_the_diagnostic(monkeypat
         status, raw = post(envelope(request, "amzn1.ask.account.FLOORMEM"))
         assert status == 200, raw
         assert json.loads(raw)["response"] == json.loads(bench_baseline.FIXED)["response"]
+
+
+def replay_is_valid(post, bodies) -> None:
+    """What bench.check_bodies checks, per body: a 200 whose speech keeps Alexa's rules."""
+    bench.check_bodies(post, bodies, ssml=True)
+
+
+@pytest.mark.parametrize("peer_store", ["", "per-call"])
+def test_peer_answers_every_request_the_bench_captures_from_it(peer_store, tmp_path, monkeypatch):
+    # The bench drives the same conversations against the peer and replays what it sent;
+    # PEER_STORE=per-call is the sample author's adapter (bench.py --peer-per-call-store).
+    from skill.store import open_store
+    url = f"sqlite:///{tmp_path / 'peer.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PEER_STORE", peer_store)
+    app = bench_peer.create_app()
+    adapter = app.extensions["bench_peer"].persistence_adapter
+    assert isinstance(adapter, bench_peer.PerCallSQLiteAdapter) == (peer_store == "per-call")
+    post = flask_poster(app)
+    users = len(bench.USER_ROUTINES)                      # one user per routine
+    bodies = bench.capture_bodies(post, users=users)
+    assert [k for k, _ in bodies[:5]] == ["launch", "screening_no", "next", "question", "next"]
+    replay_is_valid(post, bodies)
+    replay_is_valid(post, bodies)                         # and again: replays stay valid
+    with open_store(url) as store:                        # progress kept as a sample keeps it
+        for u in range(users):
+            saved = store.get(f"amzn1.ask.account.BENCH{u:04d}")
+            assert saved["resume"] == {"routine": bench.USER_ROUTINES[u], "index": 3}
+            assert saved["disclaimer_heard"] is True
+
+
+def test_peer_keeps_its_state_in_session_attributes_and_writes_on_progress(tmp_path, monkeypatch):
+    from skill.store import open_store
+    url = f"sqlite:///{tmp_path / 'peer.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    alexa = AlexaClient(flask_poster(bench_peer.create_app()), user_id="amzn1.ask.account.PEER")
+    alexa.launch()
+    r = alexa.intent("StartRoutineIntent", routine="lower_back")
+    assert "safety question" in r.text and not r.ends
+    assert r.session_attributes == {"state": "SCREENING", "routine": "lower_back", "index": 0}
+    r = alexa.intent("AMAZON.NoIntent")
+    assert "Stretch 1 of 6" in r.text and "<break " in r.ssml
+    assert r.session_attributes["state"] == "ROUTINE"
+    r = alexa.intent("AMAZON.NextIntent")
+    assert "Stretch 2 of 6" in r.text
+    with open_store(url) as store:
+        assert store.get("amzn1.ask.account.PEER")["resume"] == {"routine": "lower_back",
+                                                                 "index": 1}
+    r = alexa.launch()                                    # a new session offers to resume
+    assert "stretch 2 of 6" in r.text and r.session_attributes["offer"]["index"] == 1
+
+
+@pytest.mark.parametrize("request_", [
+    intent_request("AMAZON.HelpIntent"), intent_request("AMAZON.FallbackIntent"),
+    intent_request("AMAZON.YesIntent"), intent_request("AMAZON.NoIntent"),
+    intent_request("AMAZON.NextIntent"), intent_request("AMAZON.StopIntent"),
+    intent_request("AMAZON.CancelIntent"), intent_request("PainIntent"),
+    intent_request("QuestionIntent", topic=("something odd", None)),
+    intent_request("StartRoutineIntent", routine=("no such routine", None)),
+], ids=lambda r: r["intent"]["name"])
+def test_peer_answers_other_intents_with_valid_speech(request_, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'peer.db'}")
+    post = flask_poster(bench_peer.create_app())
+    status, raw = post(envelope(request_))
+    assert status == 200, raw
+    check_ssml(json.loads(raw)["response"]["outputSpeech"]["ssml"])
+
+
+def test_peer_answers_session_end_and_refuses_what_is_not_alexa(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'peer.db'}")
+    post = flask_poster(bench_peer.create_app())
+    status, raw = post(envelope({"type": "SessionEndedRequest", "reason": "USER_INITIATED"}))
+    assert status == 200 and "outputSpeech" not in json.loads(raw)["response"]
+    assert post(b"not json")[0] == 400
+
+
+def run_figures(rps, cpu, p99_ms=40.0):
+    return {"rps": rps, "cpu_us_per_request": cpu, "p99_us": p99_ms * 1000}
+
+
+def test_budget_lines_pass_and_miss_at_their_limits():
+    peer, floor, baseline = run_figures(1950, 1100), run_figures(4400, 500), run_figures(10000, 200)
+    at_limits = run_figures(3900, 550, p99_ms=50.0)     # 2.0 x peer, +10 % CPU, 0.39 x baseline
+    lines = bench.budget(skill=at_limits, peer=peer, floor=floor, baseline=baseline,
+                         startup_s=1.0, connections=32)
+    assert [ok for _, ok, _ in lines] == [True] * 5
+    assert [value for _, _, value in lines] == [
+        "2.00", "skill 550 us, floor 500 us: +10%", "0.39", "50.0 ms", "1.000 s"]
+    past_limits = run_figures(3899, 551, p99_ms=50.1)
+    lines = bench.budget(skill=past_limits, peer=peer, floor=floor, baseline=baseline,
+                         startup_s=1.01, connections=32)
+    assert [ok for _, ok, _ in lines] == [False] * 5
+    lines = bench.budget(skill=at_limits, peer=peer, floor=floor, baseline=baseline,
+                         startup_s=0.2, connections=8)
+    assert lines[3][1] is False and "not measured" in lines[3][2]  # p99 is judged at 32 only
 
 
 def test_combine_weights_rounds_by_requests():
