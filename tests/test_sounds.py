@@ -19,7 +19,7 @@ from skill.dialog.turn import Memory, Turn
 from skill.voice import coach
 from skill.voice.coach import (CUE_CHOICES, HOLD_CHOICES, PACE_CHOICES, SOUND_MOMENTS, Prefs,
                                kept_sounds, pages_of, speech_of)
-from skill.voice.ssml import (MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, SENTENCE_GAP_SECONDS, Sound,
+from skill.voice.ssml import (MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, SENTENCE_GAP_SECONDS, Audio,
                               is_soundbank_url)
 from skill.web.app import create_app
 from tests.client import AlexaClient, flask_poster
@@ -243,7 +243,7 @@ def test_a_page_counts_the_sounds_it_keeps():
                 without = speech_of([dataclasses.replace(b, sound=None) for b in beats], "normal")
                 parts = with_sounds._parts + [None]
                 replaced = sum(1 for a, b, c in zip(parts, parts[1:], parts[2:])
-                               if type(a) is str and isinstance(b, Sound)
+                               if type(a) is str and isinstance(b, Audio)
                                and (c is None or type(c) is str))
                 assert with_sounds.estimated_seconds == pytest.approx(
                     without.estimated_seconds + with_sounds.audio_seconds

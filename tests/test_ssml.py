@@ -238,7 +238,7 @@ def test_audio_needs_a_name_for_the_console(name):
 
 def test_src_is_escaped_in_the_attribute():
     """Only library URLs get in, and even so the attribute goes through the escaper."""
-    assert ssml._fragment(ssml.Sound("a&b\"c<d", 1.0, "x")) == '<audio src="a&amp;b&quot;c&lt;d"/>'
+    assert ssml._fragment(ssml.Audio("a&b\"c<d", 1.0, "x")) == '<audio src="a&amp;b&quot;c&lt;d"/>'
 
 
 def test_breaks_never_merge_across_a_sound():

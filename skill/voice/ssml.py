@@ -102,7 +102,7 @@ def _sentences(text: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Sound:
+class Audio:
     """A sound part of a Speech: where Alexa finds it, how long it plays, what it is called
     (the console shows "[sound: <name>]")."""
     src: str
@@ -116,7 +116,7 @@ def is_soundbank_url(url: object) -> bool:
 
 
 @functools.lru_cache(maxsize=16384)
-def _fragment(part: str | int | Sound) -> str:
+def _fragment(part: str | int | Audio) -> str:
     """One part of a Speech as SSML: a break (int, milliseconds), an escaped <s>, a sound."""
     if type(part) is int:
         return _break_tag(part)
@@ -146,7 +146,7 @@ class Speech:
     rules.
 
     Parts are kept as a list of ``str`` (one sentence, unescaped), ``int`` (a break in
-    milliseconds) or ``Sound``; an ``int`` is never next to another ``int``.
+    milliseconds) or ``Audio``; an ``int`` is never next to another ``int``.
     """
 
     __slots__ = ("pace", "_parts")
@@ -185,7 +185,7 @@ class Speech:
                              f"got {seconds!r}")
         if not isinstance(name, str) or not _WORD.search(name):
             raise ValueError(f"a sound needs a name to show, got {name!r}")
-        self._parts.append(Sound(src, float(seconds), _SPACE.sub(" ", name).strip()))
+        self._parts.append(Audio(src, float(seconds), _SPACE.sub(" ", name).strip()))
         return self
 
     def _add_break(self, ms: int) -> None:
@@ -256,18 +256,18 @@ class Speech:
         return sum(p for p in self._parts if type(p) is int) / 1000
 
     @property
-    def sounds(self) -> list[Sound]:
+    def sounds(self) -> list[Audio]:
         """The sounds, in the order they play."""
-        return [p for p in self._parts if type(p) is Sound]
+        return [p for p in self._parts if type(p) is Audio]
 
     @property
     def audio_count(self) -> int:
-        return sum(1 for p in self._parts if type(p) is Sound)
+        return sum(1 for p in self._parts if type(p) is Audio)
 
     @property
     def audio_seconds(self) -> float:
         """Sum of the sounds' known lengths, in seconds."""
-        return sum(p.seconds for p in self._parts if type(p) is Sound)
+        return sum(p.seconds for p in self._parts if type(p) is Audio)
 
     @property
     def estimated_seconds(self) -> float:
