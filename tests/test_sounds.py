@@ -24,7 +24,9 @@ from skill.voice.ssml import (MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, SENTENCE_GAP_SE
 from skill.web.app import create_app
 from tests.client import AlexaClient, flask_poster
 from tests.conftest import SECRET, checked
+from tests import test_virtual_alexa as va
 from tests.test_conversation import NEXT, REPEAT, start, stretch_number
+from tests.test_virtual_alexa import server  # noqa: F401  (the fixture: a real server)
 
 CONTENT = load_content()
 SOUNDS = CONTENT.sounds
@@ -310,3 +312,22 @@ def test_reprompts_never_play_a_sound(app):
     while not r.ends and stretch_number(r.text) is not None:
         assert r.sounds and "<audio" not in r.reprompt_ssml
         r = alexa.intent(NEXT)
+
+
+def test_said_to_a_virtual_alexa_the_sounds_go_off_and_stay_off(server):
+    """Through the real server and virtual-alexa's matching of our interaction model: the
+    first stretch plays its sounds, "turn off the sounds" is understood and stored, and the
+    next stretch (and the next session's first) plays none."""
+    begin = [{"launch": True}, {"say": "start the quick release"}, {"say": "no"}]
+    turns = va.converse(server, [
+        *begin, {"say": "turn off the sounds"},
+        {"say": "next", "until_closed": 10, "until_said": "Stretch 2 of"},
+        {"end": "USER_INITIATED"}, *begin])
+    cleared, off = turns[2], turns[3]
+    after = [t for t in turns[4:] if t["request"]["type"] != "SessionEndedRequest"]
+    assert stretch_number(cleared["text"]) == 1 and "<audio src=" in cleared["response"]["ssml"]
+    assert off["request"]["slots"]["preference"]["id"] == "sounds_off"
+    assert CONTENT.text("prompts", "pref_sounds_off") in off["text"]
+    assert any("Stretch 2 of" in t["text"] for t in after)
+    assert stretch_number(after[-1]["text"]) == 1          # a new session, the first stretch
+    assert not any("<audio" in t["response"]["ssml"] for t in after)
