@@ -5,7 +5,10 @@ interaction model Alexa gets (skill/language/nlu.py), wrapped in a proper Alexa 
 (LaunchRequest, IntentRequest with entity-resolved slots, SessionEndedRequest), and posted
 to the skill's own Flask app in-process. Session attributes travel from one turn to the
 next as Alexa carries them. What Alexa would say is printed as plain text, with silences
-shown as ``[pause 10 s]``; ``--speak`` also plays the SSML through ``espeak-ng -m``.
+shown as ``[pause 10 s]`` and sounds by their name in content/sounds.yaml, ``[sound: hold
+ends]``; ``--speak`` also plays the SSML through ``espeak-ng -m``, with a short stand-in
+beep (sox ``play ... synth``) as long as each sound, since Alexa's sound library plays only
+on Alexa (silence of that length if sox cannot play).
 ``--show-screen`` makes the console an Echo Show (a device with APL) and prints the APL
 datasource of each response that has a screen, i.e. what the screen would show.
 
@@ -26,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +47,22 @@ SCREEN_VIEWPORT = {"shape": "RECTANGLE", "pixelWidth": 1024, "pixelHeight": 600,
                    "currentPixelWidth": 1024, "currentPixelHeight": 600, "touch": ["SINGLE"]}
 
 
-def ssml_to_text(ssml: str | None) -> str:
-    """Plain text of an SSML string, breaks shown as ``[pause N s]``."""
+#: The console's stand-in for a sound of Alexa's library (--speak): a beep of this pitch.
+BEEP_HZ = 880
+_AUDIO = re.compile(r'<audio\b[^>]*\bsrc="([^"]*)"[^>]*/>')
+
+
+def ssml_to_text(ssml: str | None, sounds: dict | None = None) -> str:
+    """Plain text of an SSML string, breaks shown as ``[pause N s]``, sounds as ``[sound:
+    name]`` (`sounds`: {url: content Sound}; an unknown one is ``[sound]``)."""
     if not ssml:
         return ""
+
+    def sound(m: re.Match) -> str:
+        known = (sounds or {}).get(html.unescape(m.group(1)))
+        return f" [sound: {known.name}] " if known else " [sound] "
+
+    ssml = _AUDIO.sub(sound, ssml)
 
     def pause(m: re.Match) -> str:
         amount, unit = float(m.group(1)), m.group(2)
@@ -62,6 +78,22 @@ def ssml_to_text(ssml: str | None) -> str:
     text = re.sub(r"<[^>]+>", "", text)
     text = html.unescape(text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def spoken_pieces(ssml: str) -> list[tuple[str, str]]:
+    """The response cut at each sound: [("speech", SSML) | ("sound", url)] in order, each
+    speech piece wrapped again in the response's <speak> and <prosody> (for --speak)."""
+    m = re.fullmatch(r"(<speak>(?:<prosody\b[^>]*>)?)(.*?)((?:</prosody>)?</speak>)", ssml, re.S)
+    if not m or not _AUDIO.search(ssml):
+        return [("speech", ssml)]
+    head, body, tail = m.groups()
+    out: list[tuple[str, str]] = []
+    for i, piece in enumerate(_AUDIO.split(body)):
+        if i % 2:
+            out.append(("sound", html.unescape(piece)))
+        elif piece.strip():
+            out.append(("speech", head + piece + tail))
+    return out
 
 
 @dataclass
@@ -86,6 +118,8 @@ class Console:
         self.show_intents = show_intents
         self.show_screen = show_screen
         self.session: Session | None = None
+        content = app.extensions.get("backstretch", {}).get("content")
+        self.sounds = dict((s.url, s) for s in content.sounds.values()) if content else {}
 
     # ------------------------------------------------------------------ envelopes
     def envelope(self, request: dict) -> dict:
@@ -154,7 +188,7 @@ class Console:
         reprompt = ((response.get("reprompt") or {}).get("outputSpeech") or {})
         reprompt_ssml = reprompt.get("ssml") or reprompt.get("text")
         if ssml:
-            self.out.write(f"alexa> {ssml_to_text(ssml)}\n")
+            self.out.write(f"alexa> {ssml_to_text(ssml, self.sounds)}\n")
             self._speak(ssml)
         if self.show_screen:
             self.show(response)
@@ -167,7 +201,8 @@ class Console:
             self.session.silences = 0
             self.out.write("  (listening…)\n")
             if reprompt_ssml:
-                self.out.write(f"  (reprompt, if you say nothing: {ssml_to_text(reprompt_ssml)})\n")
+                self.out.write(f"  (reprompt, if you say nothing: "
+                               f"{ssml_to_text(reprompt_ssml, self.sounds)})\n")
         else:
             self.session = None
             self.out.write("  (session ended)\n")
@@ -185,10 +220,28 @@ class Console:
         if not self.speak:
             return
         try:
-            subprocess.run(["espeak-ng", "-m"], input=ssml.encode("utf-8"), check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+            for kind, piece in spoken_pieces(ssml):
+                if kind == "speech":
+                    subprocess.run(["espeak-ng", "-m"], input=piece.encode("utf-8"), check=False,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   timeout=600)
+                else:
+                    self._beep(piece)
         except (OSError, subprocess.SubprocessError):
             self.speak = False
+
+    def _beep(self, src: str) -> None:
+        """A stand-in for a sound of Alexa's library, as long as the sound: a beep, or
+        silence if sox's `play` is missing or has no audio device."""
+        known = self.sounds.get(src)
+        seconds = known.seconds if known else 1.0
+        if shutil.which("play"):
+            done = subprocess.run(["play", "-q", "-n", "synth", f"{seconds:g}", "sine",
+                                   str(BEEP_HZ), "vol", "0.3"], check=False,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            if getattr(done, "returncode", 0) == 0:
+                return
+        time.sleep(seconds)
 
     def silence(self) -> None:
         """The user says nothing: Alexa plays the reprompt, then gives up."""
@@ -197,7 +250,8 @@ class Console:
             return
         self.session.silences += 1
         if self.session.silences == 1 and self.session.reprompt:
-            self.out.write(f"alexa> {ssml_to_text(self.session.reprompt)}\n  (listening…)\n")
+            self.out.write(f"alexa> {ssml_to_text(self.session.reprompt, self.sounds)}\n"
+                           "  (listening…)\n")
             self._speak(self.session.reprompt)
             return
         self.send({"type": "SessionEndedRequest", "reason": "EXCEEDED_MAX_REPROMPTS"})

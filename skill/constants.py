@@ -66,10 +66,15 @@ PREFERENCE_VALUES = (
     "pace_slow", "pace_normal",
     "cues_more", "cues_fewer",
     "detail_short", "detail_full",
+    "sounds_off", "sounds_on",
 )
 
 # Positions an exercise may be done in (content schema).
 POSITIONS = ("floor", "chair", "standing", "hands_and_knees")
+
+# Where a sound may come from: Alexa's own sound library (content/sounds.yaml; the SSML
+# builder plays nothing else), e.g. soundbank://soundlibrary/musical/amzn_sfx_bell_short_chime_01
+SOUNDBANK_URL = r"soundbank://soundlibrary(?:/[A-Za-z0-9_-]+)+"
 
 # The permission the daily reminder needs (skill.json declares it; AskFor asks for it).
 REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"

@@ -1,7 +1,8 @@
 """Load and validate the spoken content in `content/*.yaml` into frozen dataclasses.
 
-`exercises.yaml`, `routines.yaml` and `faq.yaml` follow the schema in docs/design.md; every
-other `*.yaml` in the directory is a flat map of key -> string (prompts, screening, voice...).
+`exercises.yaml`, `routines.yaml`, `faq.yaml` and `sounds.yaml` follow the schema in
+docs/design.md; every other `*.yaml` in the directory is a flat map of key -> string (prompts,
+screening, voice...).
 
 Every problem found is reported at once in one `ContentError`, one line per problem, each
 naming the file, the entry (id, or index when the id is unusable) and the field, e.g.
@@ -15,21 +16,27 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import math
 import re
 import string
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
-from skill.constants import POSITIONS
+from skill.constants import POSITIONS, SOUNDBANK_URL
 
 EXERCISES_FILE = "exercises.yaml"
 ROUTINES_FILE = "routines.yaml"
 FAQ_FILE = "faq.yaml"
 STRUCTURED_FILES = (EXERCISES_FILE, ROUTINES_FILE, FAQ_FILE)
+#: The coach's sounds: structured too, but optional here; the moments the coach plays are
+#: required at start-up (Content.require_sounds).
+SOUNDS_FILE = "sounds.yaml"
+#: Alexa plays at most this many seconds of one sound file (SSML reference, "audio").
+MAX_SOUND_SECONDS = 240
 
 FAQ_SENTENCES = (2, 4)
 PURPOSE_SENTENCES = (1, 2)
@@ -123,6 +130,15 @@ class FaqEntry:
 
 
 @dataclass(frozen=True)
+class Sound:
+    """A sound of Alexa's sound library for one moment of a stretch (content/sounds.yaml)."""
+    id: str          # the moment it marks (skill/voice/coach.py SOUND_MOMENTS)
+    name: str        # what the console shows where it plays: "[sound: hold ends]"
+    url: str         # soundbank://soundlibrary/...
+    seconds: float   # its length, as Amazon's sound library lists it
+
+
+@dataclass(frozen=True)
 class Content:
     directory: Path
     exercises: dict[str, Exercise]
@@ -131,6 +147,7 @@ class Content:
     areas: dict[str, Area]
     positions: dict[str, Position]
     texts: dict[str, dict[str, str]]
+    sounds: dict[str, Sound] = field(default_factory=dict)
 
     def text(self, group: str, key: str, **fields: Any) -> str:
         """The string `key` of `content/<group>.yaml`, formatted with `fields`.
@@ -156,6 +173,17 @@ class Content:
                     problems.append(
                         f"{label}: key '{key}': undeclared placeholder(s) "
                         f"{', '.join('{%s}' % p for p in sorted(extra))} (the code fills: {allowed})")
+        if problems:
+            raise ContentError(problems)
+
+    def require_sounds(self, moments: Iterable[str]) -> None:
+        """Check that sounds.yaml has a sound for each moment the code plays, and no other."""
+        label = _label(SOUNDS_FILE)
+        moments = tuple(moments)
+        problems = [f"{label}: sound '{m}': missing" for m in moments if m not in self.sounds]
+        problems += [f"{label}: sound '{s}': no such moment{_did_you_mean(s, moments)} "
+                     f"(the code plays: {', '.join(moments)})"
+                     for s in self.sounds if s not in moments]
         if problems:
             raise ContentError(problems)
 
@@ -668,6 +696,40 @@ def _load_faq(problems: list[str], document: Any) -> dict[str, FaqEntry]:
     return table
 
 
+def _load_sounds(problems: list[str], document: Any) -> dict[str, Sound]:
+    """sounds.yaml: each a soundbank:// URL with its length; distinct sounds, distinct names."""
+    report = _Report(problems, SOUNDS_FILE)
+    raw = _entries(report, document, "sounds", "sound")
+    fields = {"id": True, "name": True, "url": True, "seconds": True}
+    table: dict[str, Sound] = {}
+    urls: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for index, data in enumerate(raw or ()):
+        e = _Entry(report, "sound", index, data, fields)
+        ident, name, url = e.ident(), e.text("name"), e.text("url")
+        if url is not None and not re.fullmatch(SOUNDBANK_URL, url):
+            e.error("url", f"'{url}' is not a sound of Alexa's library "
+                           "(soundbank://soundlibrary/<category>/<name>)")
+            url = None
+        seconds = e.data.get("seconds")
+        if "seconds" in e.data and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                    or not math.isfinite(seconds)):
+            e.error("seconds", f"expected a number of seconds, got {_type_name(seconds)}")
+            seconds = None
+        elif "seconds" in e.data and not 0 < seconds <= MAX_SOUND_SECONDS:
+            e.error("seconds", f"must be more than 0 and at most {MAX_SOUND_SECONDS}, got {seconds}")
+            seconds = None
+        for value, seen, what in ((url, urls, "url"), (name, names, "name")):
+            if ident is not None and value is not None:
+                if value in seen:
+                    e.error(what, f"'{value}' is already sound '{seen[value]}'; each moment "
+                                  "needs a sound of its own")
+                seen.setdefault(value, ident)
+        if None not in (ident, name, url, seconds):
+            _add_unique(table, e, ident, Sound(ident, name, url, float(seconds)))
+    return table
+
+
 def _load_flat(problems: list[str], filename: str, document: Any) -> dict[str, str]:
     report = _Report(problems, filename)
     if document is None:
@@ -731,13 +793,16 @@ def load_content(directory: Path | None = None) -> Content:
                                exercises if exercises_ok else None, areas, positions)
                 if readable.get(ROUTINES_FILE) else {})
     faq = _load_faq(problems, documents[FAQ_FILE]) if readable.get(FAQ_FILE) else {}
+    sounds = (_load_sounds(problems, documents[SOUNDS_FILE])
+              if readable.get(SOUNDS_FILE) else {})
     texts = {Path(name).stem: _load_flat(problems, name, documents[name])
-             for name in documents if name not in STRUCTURED_FILES and readable[name]}
+             for name in documents
+             if name not in STRUCTURED_FILES and name != SOUNDS_FILE and readable[name]}
 
     if problems:
         raise ContentError(problems)
     return Content(directory=directory, exercises=exercises, routines=routines, faq=faq,
-                   areas=areas or {}, positions=positions or {}, texts=texts)
+                   areas=areas or {}, positions=positions or {}, texts=texts, sounds=sounds)
 
 
 def print_problems(directory: Path, exc: ContentError) -> None:

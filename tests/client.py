@@ -73,6 +73,11 @@ class Resp:
         return plain(self.ssml)
 
     @property
+    def sounds(self) -> list[str]:
+        """The soundbank URLs the response plays, in order."""
+        return sounds(self.ssml)
+
+    @property
     def reprompt(self) -> str:
         return plain(self.reprompt_ssml)
 
@@ -120,8 +125,31 @@ def breaks_total(ssml: str) -> float:
     return sum(breaks(ssml)) if ssml else 0.0
 
 
-def check_ssml(ssml: str) -> None:
-    """The platform rules every response must keep (SPEC §4)."""
+#: Alexa's <audio> limits in one response (SSML reference, "audio"; response JSON reference).
+MAX_AUDIO_TAGS = 5
+MAX_AUDIO_SECONDS = {"outputSpeech": 240, "reprompt": 90}
+
+
+def sound_seconds() -> dict[str, float]:
+    """{soundbank URL: known length} of the sounds the skill may play (content/sounds.yaml)."""
+    global _SOUNDS
+    if _SOUNDS is None:
+        from skill.content import load_content
+        _SOUNDS = {s.url: s.seconds for s in load_content().sounds.values()}
+    return _SOUNDS
+
+
+_SOUNDS: dict[str, float] | None = None
+
+
+def sounds(ssml: str) -> list[str]:
+    """The soundbank URLs of the response's <audio> tags, in order."""
+    return [e.get("src") for e in ET.fromstring(ssml).iter("audio")] if ssml else []
+
+
+def check_ssml(ssml: str, where: str = "outputSpeech") -> None:
+    """The platform rules every response must keep (SPEC §4); `where`: outputSpeech or
+    reprompt (their <audio> time limits differ)."""
     assert len(ssml) < 8000, f"SSML is {len(ssml)} characters"
     root = ET.fromstring(ssml)                     # well-formed XML
     assert root.tag == "speak"
@@ -129,6 +157,12 @@ def check_ssml(ssml: str) -> None:
         assert el.tag in ALEXA_TAGS, f"tag {el.tag} is not one of Alexa's"
         if el.tag == "break":
             assert _break_seconds(el.attrib) <= 10, "break over 10 s"
+    played = sounds(ssml)
+    assert len(played) <= MAX_AUDIO_TAGS, f"{len(played)} <audio> tags in one response"
+    unknown = [src for src in played if src not in sound_seconds()]
+    assert not unknown, f"sounds that are not in content/sounds.yaml: {unknown}"
+    total = sum(sound_seconds()[src] for src in played)
+    assert total <= MAX_AUDIO_SECONDS[where], f"{total} s of <audio> in the {where}"
     # no two breaks without spoken words between them
     assert not re.search(r"<break[^>]*/>\s*(</?(s|p|prosody)[^>]*>\s*)*<break", ssml), \
         "two breaks in a row"

@@ -46,10 +46,11 @@ def checked(post):
             import json
             payload = json.loads(raw)
             resp = payload.get("response") or {}
-            for ssml in ((resp.get("outputSpeech") or {}).get("ssml"),
-                         ((resp.get("reprompt") or {}).get("outputSpeech") or {}).get("ssml")):
+            for where, ssml in (
+                    ("outputSpeech", (resp.get("outputSpeech") or {}).get("ssml")),
+                    ("reprompt", ((resp.get("reprompt") or {}).get("outputSpeech") or {}).get("ssml"))):
                 if ssml:
-                    check_ssml(ssml)
+                    check_ssml(ssml, where)
             if resp.get("shouldEndSession") is False:
                 assert resp.get("reprompt"), "an open session needs a reprompt"
         return status, raw

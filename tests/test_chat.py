@@ -139,12 +139,50 @@ def test_speak_pipes_ssml_to_espeak(monkeypatch, tmp_path):
     assert calls[0][1].startswith(b"<speak>")
 
 
+def test_the_console_shows_each_sound_by_its_name(texts):
+    transcript = run_chat(["open back stretch coach", "start the lower back routine", "no",
+                           "turn off the sounds", "next", "stop"])
+    first, rest = transcript.split("[SetPreferenceIntent preference=sounds_off]")
+    heard = re.search(r"alexa> .*Stretch 1 of .*", first).group(0)
+    assert "Hold for 5 seconds. [sound: hold starts] [pause 5 s] [sound: hold ends] And relax" \
+        in heard
+    assert "soundbank" not in transcript
+    assert texts["prompts"]["pref_sounds_off"] in rest and "[sound:" not in rest
+
+
+def test_speak_plays_a_stand_in_beep_as_long_as_each_sound(monkeypatch):
+    calls = []
+    monkeypatch.setattr(chat.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(chat.subprocess, "run",
+                        lambda cmd, **kw: calls.append((cmd, kw.get("input"))))
+    run_chat(["open back stretch coach", "start the lower back routine", "no", "stop"], "--speak")
+    beeps = [cmd for cmd, _ in calls if cmd[0] == "play"]
+    assert ["play", "-q", "-n", "synth", "0.71", "sine", "880", "vol", "0.3"] in beeps
+    assert ["play", "-q", "-n", "synth", "0.89", "sine", "880", "vol", "0.3"] in beeps
+    spoken = [text.decode() for cmd, text in calls if cmd[0] == "espeak-ng"]
+    assert all("<audio" not in text and text.startswith('<speak><prosody rate="90%">')
+               and text.endswith("</prosody></speak>") for text in spoken)
+
+
+def test_spoken_pieces_cut_the_response_at_each_sound():
+    bell = "soundbank://soundlibrary/musical/amzn_sfx_bell_med_chime_02"
+    ssml = (f'<speak><prosody rate="90%"><s>Hold.</s><break time="5s"/><audio src="{bell}"/>'
+            '<s>And release.</s></prosody></speak>')
+    assert chat.spoken_pieces(ssml) == [
+        ("speech", '<speak><prosody rate="90%"><s>Hold.</s><break time="5s"/></prosody></speak>'),
+        ("sound", bell),
+        ("speech", '<speak><prosody rate="90%"><s>And release.</s></prosody></speak>')]
+    assert chat.spoken_pieces("<speak><s>Hi.</s></speak>") == [("speech", "<speak><s>Hi.</s></speak>")]
+
+
 @pytest.mark.parametrize("ssml, text", [
     ('<speak><s>Hold.</s><break time="10s"/><s>Ten more.</s></speak>',
      "Hold. [pause 10 s] Ten more."),
     ('<speak>a<break time="1500ms"/>b<break time="100ms"/>c</speak>', "a [pause 1.5 s] b c"),
     ("<speak><prosody rate=\"90%\">Let&apos;s &amp; go</prosody></speak>", "Let's & go"),
     ("", ""),
+    ('<speak><s>Hold.</s><audio src="soundbank://soundlibrary/x/y"/><break time="5s"/></speak>',
+     "Hold. [sound] [pause 5 s]"),
 ])
 def test_ssml_to_text(ssml, text):
     assert chat.ssml_to_text(ssml) == text

@@ -13,7 +13,7 @@ import pytest
 
 from skill.voice.coach import RESPONSE_MAX_SECONDS
 from skill.voice.ssml import RATES, Speech, split_sentences
-from tests.client import AlexaClient, flask_poster
+from tests.client import AlexaClient, flask_poster, sound_seconds
 from tests.conftest import checked
 from tests.test_conversation import (NEXT, NO, PAUSE, PREV, REPEAT, RESUME, START_OVER, STOP, YES,
                                      HELP, FALLBACK, announced_minutes, cleared, forward, start,
@@ -34,6 +34,8 @@ def speech_of(ssml: str) -> Speech:
         elif el.tag == "break":
             t = el.get("time")
             sp.pause(float(t[:-2]) / 1000 if t.endswith("ms") else float(t[:-1]))
+        elif el.tag == "audio":                 # a sound, at its known length
+            sp.audio(el.get("src"), sound_seconds()[el.get("src")], "sound")
     return sp
 
 

@@ -14,6 +14,13 @@ about ESPEAK_WORDS_PER_NOMINAL_WPM x `-s` words per minute, so -s = stated wpm /
 Pages are mostly silence, so the speech alone (audio minus breaks) is also checked, summed
 over all pages of a pace, against the words at the stated rate: that holds the wpm constant.
 
+Sounds: espeak-ng cannot play Alexa's soundbank:// audio (it skips an <audio> tag and makes
+no sound for it), so each <audio> is replaced by a BREAK of the sound's known length
+(content/sounds.yaml), summed with the breaks right before and after it into one break:
+espeak-ng merges adjacent breaks into the longest one, while Alexa plays the silence, the
+sound and the silence one after another (`audio_as_silence`). So a sound counts here at its
+known length, as it does in the estimate and in the announced minutes.
+
 Whole routines: every routine is played through the endpoint from the "no" to the summary,
 every response is spoken by espeak-ng, and the sum must be within 10 % of the minutes the
 skill announces (and of the coach's own estimate): the announced time is honest. No response
@@ -22,6 +29,7 @@ may run over RESPONSE_MAX_SECONDS (with 10 % for espeak's own pace).
 espeak-ng and sox are required (the Makefile's `sysdeps` installs them): missing tools FAIL.
 """
 
+import html
 import re
 import shutil
 import subprocess
@@ -43,6 +51,7 @@ ESPEAK_SPEED = {pace: round(wpm / ESPEAK_WORDS_PER_NOMINAL_WPM)
 WORKERS = 2
 
 CONTENT = load_content()
+SOUND_SECONDS = {sound.url: sound.seconds for sound in CONTENT.sounds.values()}
 
 
 def _cases():
@@ -73,12 +82,33 @@ def require_tools():
                     "(run `make sysdeps`, or apt-get install espeak-ng sox)", pytrace=False)
 
 
+_SILENCE = re.compile(r'(?:<break time="[^"]+"/>|<audio src="[^"]+"/>)+')
+_TAG = re.compile(r'<(break) time="(\d+)(ms|s)"/>|<(audio) src="([^"]+)"/>')
+
+
+def audio_as_silence(ssml_text: str) -> str:
+    """Each run of breaks and sounds becomes one break as long as all of them together,
+    a sound counting at its known length (see the module docstring)."""
+    def one(run: re.Match) -> str:
+        ms = 0
+        for tag in _TAG.finditer(run.group(0)):
+            if tag.group(1):
+                ms += int(tag.group(2)) * (1 if tag.group(3) == "ms" else 1000)
+            else:
+                src = html.unescape(tag.group(5))
+                assert src in SOUND_SECONDS, f"a sound not in content/sounds.yaml: {src}"
+                ms += round(SOUND_SECONDS[src] * 1000)
+        return f'<break time="{ms}ms"/>'
+    return _SILENCE.sub(one, ssml_text)
+
+
 def for_espeak(ssml_text: str, pace: str) -> str:
-    """The page's SSML without its prosody wrapper (the rate goes to espeak's -s)."""
+    """The page's SSML without its prosody wrapper (the rate goes to espeak's -s), with its
+    sounds as silence of their known length."""
     root = ET.fromstring(ssml_text)
     prosody = root.find("prosody")
     assert prosody is not None and prosody.get("rate") == f"{RATES[pace]}%"
-    return re.sub(r"</?prosody\b[^>]*>", "", ssml_text)
+    return audio_as_silence(re.sub(r"</?prosody\b[^>]*>", "", ssml_text))
 
 
 def speak(ssml_text: str, pace: str, directory, name: str) -> float:
@@ -117,6 +147,25 @@ def test_espeak_honours_a_break(tmp_path):
     assert 10 < seconds < 10 + 3
 
 
+def test_a_sound_is_heard_as_silence_of_its_known_length(tmp_path):
+    require_tools()
+    bell = CONTENT.sounds["hold_end"]
+    with_sounds = (Speech().say("Hold.").pause(6).audio(bell.url, bell.seconds, bell.name)
+                   .pause(4).audio(bell.url, bell.seconds, bell.name).say("Release."))
+    text = for_espeak(with_sounds.ssml(), "normal")
+    assert "<audio" not in text and text.count("<break") == 1
+    plain = Speech().say("Hold.").pause(10).say("Release.")
+    seconds = speak(text, "normal", tmp_path, "sounds")
+    without = speak(for_espeak(plain.ssml(), "normal"), "normal", tmp_path, "plain")
+    assert seconds - without == pytest.approx(2 * bell.seconds, abs=0.1)
+    assert seconds >= with_sounds.silence_seconds + with_sounds.audio_seconds
+
+
+def test_pages_with_sounds_are_measured():
+    """Default preferences play sounds, so the pages timed here carry them."""
+    assert sum(page.audio_count for _, _, page in CASES) > len(CASES)
+
+
 @pytest.mark.parametrize("name,pace,page", CASES, ids=[c[0] for c in CASES])
 def test_estimate_within_tolerance_of_espeak(measured, name, pace, page):
     seconds = measured[name]
@@ -124,7 +173,8 @@ def test_estimate_within_tolerance_of_espeak(measured, name, pace, page):
     error = (estimate - seconds) / seconds
     assert abs(error) <= TOLERANCE, (
         f"{name}: estimated {estimate:.1f} s, espeak-ng {seconds:.1f} s ({error:+.1%})")
-    assert seconds >= page.silence_seconds, "audio shorter than the page's own silence"
+    assert seconds >= page.silence_seconds + page.audio_seconds, \
+        "audio shorter than the page's own silence and sounds"
 
 
 def test_error_range_summary(measured, capsys):
@@ -139,8 +189,9 @@ def test_error_range_summary(measured, capsys):
 @pytest.mark.parametrize("pace", sorted(RATES))
 def test_speech_alone_matches_the_stated_rate(measured, pace):
     cases = [(name, page) for name, p, page in CASES if p == pace]
-    spoken = sum(measured[name] - page.silence_seconds for name, page in cases)
-    estimated = sum(page.estimated_seconds - page.silence_seconds for _, page in cases)
+    quiet = {name: page.silence_seconds + page.audio_seconds for name, page in cases}
+    spoken = sum(measured[name] - quiet[name] for name, _ in cases)
+    estimated = sum(page.estimated_seconds - quiet[name] for name, page in cases)
     assert abs(estimated - spoken) / spoken <= 0.10, (
         f"{pace}: speech estimated {estimated:.0f} s at {WORDS_PER_MINUTE[pace]:g} wpm, "
         f"espeak-ng spoke {spoken:.0f} s")

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from skill.voice import ssml
-from skill.voice.ssml import MAX_BREAK_SECONDS, MAX_SSML_CHARS, Speech
+from skill.voice.ssml import (MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, MAX_BREAK_SECONDS,
+                              MAX_SSML_CHARS, Speech)
 
 BREAK_RE = re.compile(r'<break time="(\d+)(ms|s)"/>')
 
@@ -30,19 +31,24 @@ def break_seconds(el):
 
 
 def sequence(root):
-    """Children of the speak/prosody wrapper as ('s', text) / ('break', seconds)."""
+    """Children of the speak/prosody wrapper as ('s', text) / ('break', seconds) /
+    ('audio', src)."""
     out = []
     for el in root.iter():
         if el.tag == "s":
             out.append(("s", el.text or ""))
         elif el.tag == "break":
             out.append(("break", break_seconds(el)))
+        elif el.tag == "audio":
+            out.append(("audio", el.get("src")))
     return out
 
 
 def test_constants():
     assert MAX_SSML_CHARS == 8000
     assert MAX_BREAK_SECONDS == 10
+    assert MAX_AUDIO_TAGS == 5 and MAX_AUDIO_SECONDS == 240
+    assert ssml.MAX_REPROMPT_AUDIO_SECONDS == 90
     assert ssml.WORDS_PER_MINUTE["normal"] == ssml.DEFAULT_WPM * ssml.RATES["normal"] / 100
     # both paces are slower than Alexa's default, slow slower than normal
     assert 100 > ssml.RATES["normal"] > ssml.RATES["slow"]
@@ -181,6 +187,99 @@ def test_len_is_ssml_length_and_empty():
     assert Speech().is_empty and Speech().plain() == ""
 
 
+# --- the audio part ------------------------------------------------------------------
+CHIME = ("soundbank://soundlibrary/musical/amzn_sfx_bell_short_chime_01", 0.71, "hold starts")
+BELL = ("soundbank://soundlibrary/musical/amzn_sfx_bell_med_chime_02", 0.89, "hold ends")
+
+
+def test_audio_is_an_alexa_audio_tag_with_the_soundbank_url():
+    speech = Speech().say("Hold for 5 seconds.").audio(*CHIME).pause(5).audio(*BELL).say("Release.")
+    root = parse(speech)
+    assert tags(root) <= ssml.ALLOWED_TAGS
+    assert sequence(root) == [("s", "Hold for 5 seconds."), ("audio", CHIME[0]), ("break", 5),
+                              ("audio", BELL[0]), ("s", "Release.")]
+    assert [el.attrib for el in root.iter("audio")] == [{"src": CHIME[0]}, {"src": BELL[0]}]
+    assert speech.audio_count == 2 and speech.sounds[0].name == "hold starts"
+
+
+def test_plain_shows_the_sound_by_name():
+    speech = Speech().say("Hold.").audio(*CHIME).pause(5).audio(*BELL).say("And release.")
+    assert speech.plain() == "Hold. [sound: hold starts] [pause 5 s] [sound: hold ends] And release."
+
+
+@pytest.mark.parametrize("src", [
+    "https://example.com/bell.mp3",                         # not Alexa's library
+    "soundbank://soundlibrary/",                            # no sound named
+    "soundbank://other/musical/bell",                       # not the sound library
+    'soundbank://soundlibrary/musical/bell"/><audio src="x', # an attribute breaking out
+    "soundbank://soundlibrary/musical/bell&amp;x",
+    "soundbank://soundlibrary/musical/bell <x>",
+    "SOUNDBANK://soundlibrary/musical/bell",
+    None, 3,
+])
+def test_audio_only_takes_a_sound_library_url(src):
+    speech = Speech().say("Hold.")
+    with pytest.raises(ValueError):
+        speech.audio(src, 1, "bell")
+    assert speech.plain() == "Hold."        # refused: nothing added
+
+
+@pytest.mark.parametrize("seconds", [0, -1, 240.5, float("nan"), float("inf"), "1", None, True])
+def test_audio_needs_a_known_length(seconds):
+    with pytest.raises(ValueError):
+        Speech().audio(CHIME[0], seconds, "hold starts")
+
+
+@pytest.mark.parametrize("name", ["", "  ", "...", None])
+def test_audio_needs_a_name_for_the_console(name):
+    with pytest.raises(ValueError):
+        Speech().audio(CHIME[0], 0.71, name)
+
+
+def test_src_is_escaped_in_the_attribute():
+    """Only library URLs get in, and even so the attribute goes through the escaper."""
+    assert ssml._fragment(ssml.Audio("a&b\"c<d", 1.0, "x")) == '<audio src="a&amp;b&quot;c&lt;d"/>'
+
+
+def test_breaks_never_merge_across_a_sound():
+    speech = Speech().say("Hold.").pause(6).audio(*BELL).pause(6).say("Rest.")
+    assert sequence(parse(speech)) == [("s", "Hold."), ("break", 6), ("audio", BELL[0]),
+                                       ("break", 6), ("s", "Rest.")]
+    assert speech.silence_seconds == 12     # two breaks of 6 s, neither over the limit
+    # and extend() keeps them apart too
+    a = Speech().say("Hold.").pause(4).audio(*BELL)
+    a.extend(Speech().pause(4).say("Rest."))
+    assert sequence(parse(a))[1:4] == [("break", 4), ("audio", BELL[0]), ("break", 4)]
+    # without the sound, the same two pauses merge (and 6 + 6 is refused)
+    with pytest.raises(ValueError):
+        Speech().say("Hold.").pause(6).pause(6)
+
+
+def test_estimate_counts_sounds_at_their_length_and_no_gap_before_them():
+    wpm = ssml.WORDS_PER_MINUTE["normal"]
+    speech = Speech().say("one two three.").audio(*CHIME).pause(5).audio(*BELL).say("four five.")
+    # "one two three." is followed by a sound (no gap); "four five." ends the speech (a gap)
+    assert speech.estimated_seconds == pytest.approx(
+        5 * 60 / wpm + ssml.SENTENCE_GAP_SECONDS + 5 + CHIME[1] + BELL[1])
+    assert speech.audio_seconds == pytest.approx(CHIME[1] + BELL[1])
+    assert speech.silence_seconds == 5
+
+
+def test_one_response_holds_at_most_five_sounds_and_240_seconds():
+    speech = Speech().say("Go.")
+    for _ in range(MAX_AUDIO_TAGS):
+        speech.audio(*BELL).say("Next.")
+    assert speech.ssml().count("<audio ") == MAX_AUDIO_TAGS
+    speech.audio(*BELL)                      # a sixth: fine to measure, refused to emit
+    assert speech.audio_count == 6
+    with pytest.raises(ValueError, match="at most 5 sounds"):
+        speech.ssml()
+    long = Speech().audio(CHIME[0], 200, "long").audio(BELL[0], 41, "longer")
+    with pytest.raises(ValueError):
+        long.ssml()
+    assert Speech().audio(CHIME[0], 200, "long").audio(BELL[0], 40, "x").ssml()
+
+
 # --- property test ------------------------------------------------------------------
 texts = st.one_of(
     st.text(max_size=60),
@@ -190,6 +289,8 @@ ops = st.lists(
     st.one_of(
         st.tuples(st.just("say"), texts),
         st.tuples(st.just("pause"), st.floats(min_value=0, max_value=12, allow_nan=False)),
+        st.tuples(st.just("audio"), st.sampled_from([CHIME, BELL, (CHIME[0], 0, "x"),
+                                                     ("https://x.test/a.mp3", 1, "x")])),
         st.tuples(st.just("extend"), st.lists(
             st.one_of(st.tuples(st.just("say"), texts),
                       st.tuples(st.just("pause"), st.floats(min_value=0, max_value=12))),
@@ -204,6 +305,8 @@ def apply(speech, op, arg):
         speech.say(arg)
     elif op == "pause":
         speech.pause(arg)
+    elif op == "audio":
+        speech.audio(*arg)
     else:
         other = Speech()
         for sub_op, sub_arg in arg:
@@ -219,23 +322,31 @@ def apply(speech, op, arg):
 def test_property_never_adjacent_or_long_breaks_always_xml(operations, pace):
     speech = Speech(pace)
     for op, arg in operations:
-        before = speech.ssml()
+        before = speech.plain()
         try:
             apply(speech, op, arg)
         except ValueError:
-            assert speech.ssml() == before  # a refused step changes nothing
+            assert speech.plain() == before  # a refused step changes nothing
+    if speech.audio_count > MAX_AUDIO_TAGS:       # more than one response may play
+        with pytest.raises(ValueError):
+            speech.ssml()
+        return
     out = speech.ssml()
     root = parse(out)
-    assert tags(root) <= {"speak", "prosody", "s", "break"}
+    assert tags(root) <= {"speak", "prosody", "s", "break", "audio"}
     seq = sequence(root)
     for (kind_a, _), (kind_b, _) in zip(seq, seq[1:]):
         assert not (kind_a == "break" and kind_b == "break"), out
     for kind, value in seq:
         if kind == "break":
             assert 0 < value <= MAX_BREAK_SECONDS
+        elif kind == "audio":
+            assert value in (CHIME[0], BELL[0])        # only valid sounds got in
         else:
             assert ssml.count_words(value) > 0  # something is spoken between breaks
     assert sum(v for k, v in seq if k == "break") == pytest.approx(speech.silence_seconds)
-    assert speech.estimated_seconds >= speech.silence_seconds
+    assert speech.audio_seconds == pytest.approx(
+        sum(CHIME[1] if v == CHIME[0] else BELL[1] for k, v in seq if k == "audio"))
+    assert speech.estimated_seconds >= speech.silence_seconds + speech.audio_seconds
     # raw text never leaks markup: every '<' in the output starts one of our tags
-    assert re.sub(r"</?(speak|prosody|s|break)\b[^<>]*>", "", out).count("<") == 0
+    assert re.sub(r"</?(speak|prosody|s|break|audio)\b[^<>]*>", "", out).count("<") == 0

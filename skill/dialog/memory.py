@@ -81,7 +81,8 @@ def set_preference(turn: Turn) -> Reply:
     if value is None:
         return ask(turn, turn.speech(), turn.t("pref_unknown"), turn.t("pref_unknown"))
     setting, choice = value.split("_", 1)
-    names = {"holds": "hold", "pace": "pace", "cues": "cues", "detail": "detail"}
+    names = {"holds": "hold", "pace": "pace", "cues": "cues", "detail": "detail",
+             "sounds": "sounds"}
     prefs = dict(turn.memory.data.get("prefs") or {})
     prefs[names[setting]] = choice
     turn.memory.data["prefs"] = prefs

@@ -10,7 +10,7 @@ from typing import Callable
 
 from .. import constants as C
 from ..content import Content
-from ..voice.coach import VOICE_KEYS
+from ..voice.coach import SOUND_MOMENTS, VOICE_KEYS
 from ..voice.screens import SCREEN_KEYS
 from . import gate, memory, menu, playback, reminders
 from .replies import follow_up, offer_resume
@@ -25,6 +25,7 @@ def check_content(content: Content) -> None:
     content.require("voice", VOICE_KEYS)
     content.require("screens", SCREEN_KEYS)
     content.require("reminders", reminders.REMINDER_KEYS)
+    content.require_sounds(SOUND_MOMENTS)
 
 
 def screening(turn: Turn) -> Reply:

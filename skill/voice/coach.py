@@ -28,6 +28,15 @@ moments the voice speaks. One stretch, in order:
       release      "And release." + the exercise's release (once a side, at its end)
       other_side   "Now the other side." + the switch, one instruction per sentence
 
+Sounds (content/sounds.yaml, with preference sounds "on"): a hold's start (after "Hold for
+30 seconds.", so the silence starts with it), each hold's end (before the rest or release
+line, so the user knows at once) and the switch of sides (before "Now the other side.") are
+marked by a beat's `sound`. A compact repetition's silence is the way back in and the hold
+together, so it has no start of its own to mark: its end is marked. Alexa plays at most
+MAX_AUDIO_TAGS sounds in one response, so each page keeps the ends first (a set's release
+before the rests inside it), then the starts, then the switches, each in the order they come
+(`kept_sounds`); the page's length counts the sounds it keeps.
+
 Holds. The silence of a hold is at least the effective hold (a hold is never shorter than
 its content says, SPEC §4), cut into breaks of at most 10 s by spoken cues, because some
 speech engines merge adjacent breaks.
@@ -44,7 +53,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .ssml import MAX_BREAK_SECONDS, Speech, count_words, split_sentences
+from .ssml import (MAX_AUDIO_SECONDS, MAX_AUDIO_TAGS, MAX_BREAK_SECONDS, Speech, count_words,
+                   split_sentences)
 
 PAGE_MAX_CHARS = 7000
 #: A page's estimated length. Every response adds a closing question (a few seconds), so a
@@ -61,6 +71,14 @@ FIRST_PAGE_MIN_SECONDS = 60
 HOLD_CHOICES = ("shorter", "normal", "longer")
 PACE_CHOICES = ("slow", "normal")
 CUE_CHOICES = ("more", "fewer")
+SOUND_CHOICES = ("on", "off")
+
+#: The moments a sound marks (content/sounds.yaml ids, checked at start-up), in the order
+#: they are kept when a page has more than one response may play: hold ends, hold starts,
+#: side switches.
+SOUND_MOMENTS = ("hold_end", "hold_start", "switch_sides")
+#: Sounds that follow their beat's words (the others come before them).
+SOUND_AFTER_WORDS = frozenset({"hold_start"})
 
 LONGER_FACTOR = 1.5
 SHORTER_FACTOR = 0.75
@@ -122,6 +140,7 @@ class Prefs:
     hold: str = "normal"    # shorter | normal | longer
     pace: str = "normal"    # slow | normal
     cues: str = "more"      # more | fewer
+    sounds: str = "on"      # on | off: the sounds that mark holds and sides
 
     @classmethod
     def from_dict(cls, d: Any) -> "Prefs":
@@ -135,7 +154,8 @@ class Prefs:
 
         return cls(hold=pick("hold", HOLD_CHOICES, "normal"),
                    pace=pick("pace", PACE_CHOICES, "normal"),
-                   cues=pick("cues", CUE_CHOICES, "more"))
+                   cues=pick("cues", CUE_CHOICES, "more"),
+                   sounds=pick("sounds", SOUND_CHOICES, "on"))
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -173,7 +193,8 @@ class Beat:
     """One moment of a stretch: words, then `pause` seconds of silence. `kind` names the
     moment (see the module docstring); `side` is 0 or 1; `rep` the repetition or cycle it
     belongs to (0 while setting up); `seconds` the hold's length on a "hold" beat;
-    `boundary` marks where a page may start (SIDE, REPETITION, or 0)."""
+    `boundary` marks where a page may start (SIDE, REPETITION, or 0); `sound` the sound
+    (content.Sound) that marks the moment, or None."""
     kind: str
     text: str
     pause: float = 0
@@ -181,6 +202,7 @@ class Beat:
     rep: int = 0
     seconds: int = 0
     boundary: int = 0
+    sound: Any = None
 
 
 #: Where a page may start (Beat.boundary): a new side, or a new repetition or cycle.
@@ -198,6 +220,10 @@ class _Builder:
 
     def v(self, key: str, **fields: Any) -> str:
         return self.content.text("voice", key, **fields)
+
+    def sound(self, moment: str) -> dict[str, Any]:
+        """The beat field that marks `moment` with its sound (none with sounds "off")."""
+        return {"sound": self.content.sounds[moment]} if self.prefs.sounds == "on" else {}
 
     def add(self, kind: str, text: str, pause: float = 0, **extra: Any) -> None:
         """A beat; a pause over one break is carried by a spoken cue (the caller's job)."""
@@ -249,7 +275,7 @@ class _Builder:
             stop = (remaining - 1) // TIME_LEFT_EVERY * TIME_LEFT_EVERY
             span = remaining - stop                 # 1..10 s: one break, or two with a cue
             cue = self.exercise_cue() if span >= SPLIT_FOR_CUE_SECONDS else None
-            extra = {"seconds": seconds} if kind == "hold" else {}
+            extra = {"seconds": seconds, **self.sound("hold_start")} if kind == "hold" else {}
             if cue is None:
                 self.add(kind, text, span, **extra)
             else:
@@ -259,7 +285,8 @@ class _Builder:
             kind, text = "time_left", self.v(time_left, seconds=remaining)
 
     def release(self) -> None:
-        self.add("release", self.v("release") + " " + self.ex.release, REST_SECONDS[self.pace])
+        self.add("release", self.v("release") + " " + self.ex.release, REST_SECONDS[self.pace],
+                 **self.sound("hold_end"))
 
     def held(self, hold: int, reps: int) -> None:
         ex, pace = self.ex, self.pace
@@ -278,7 +305,8 @@ class _Builder:
                 else:
                     self.hold(hold)
                 if k < reps:
-                    self.add("rest", self.v("relax_count", number=k), REST_SECONDS[pace])
+                    self.add("rest", self.v("relax_count", number=k), REST_SECONDS[pace],
+                             **self.sound("hold_end"))
             self.release()
             return
         for k in range(1, reps + 1):
@@ -288,7 +316,7 @@ class _Builder:
                          REENTER_SECONDS[pace], boundary=REPETITION)
             self.hold(hold)
             if k < reps:
-                self.add("rest", self.v("rest"), REST_SECONDS[pace])
+                self.add("rest", self.v("rest"), REST_SECONDS[pace], **self.sound("hold_end"))
         self.release()
 
     def moving(self, cycles: int) -> None:
@@ -327,7 +355,8 @@ class _Builder:
         for side in range(2 if ex.sides else 1):
             self.side, self.rep, self._cues_said = side, 0, 0
             if side:
-                self.add("other_side", self.v("other_side"), boundary=SIDE)
+                self.add("other_side", self.v("other_side"), boundary=SIDE,
+                         **self.sound("switch_sides"))
                 if ex.switch:
                     for sentence in split_sentences(ex.switch):
                         self.add("switch", sentence, self.step_pause(sentence))
@@ -350,10 +379,36 @@ def schedule(content, item, number: int, total: int, prefs: Prefs, *,
 
 # --------------------------------------------------------------------------- speech and pages
 
+def kept_sounds(beats) -> set[int]:
+    """Which of these beats (one page) play their sound: as many as one response may play
+    (MAX_AUDIO_TAGS, MAX_AUDIO_SECONDS), hold ends first (a set's final release before the
+    rests between its repetitions), then hold starts, then switches (SOUND_MOMENTS), each in
+    the order they come."""
+    marked = sorted((SOUND_MOMENTS.index(beat.sound.id), beat.kind != "release", i)
+                    for i, beat in enumerate(beats) if beat.sound is not None)
+    kept: set[int] = set()
+    seconds = 0.0
+    for *_, i in marked:
+        length = beats[i].sound.seconds
+        if len(kept) < MAX_AUDIO_TAGS and seconds + length <= MAX_AUDIO_SECONDS:
+            kept.add(i)
+            seconds += length
+    return kept
+
+
 def speech_of(beats, pace: str) -> Speech:
+    """One page's Speech: each beat's words and silence, with the sounds it keeps."""
     sp = Speech(pace)
-    for beat in beats:
-        sp.say(beat.text).pause(beat.pause)
+    kept = kept_sounds(beats)
+    for i, beat in enumerate(beats):
+        sound = beat.sound if i in kept else None
+        after = sound is not None and sound.id in SOUND_AFTER_WORDS
+        if sound is not None and not after:
+            sp.audio(sound.url, sound.seconds, sound.name)
+        sp.say(beat.text)
+        if after:
+            sp.audio(sound.url, sound.seconds, sound.name)
+        sp.pause(beat.pause)
     return sp
 
 

@@ -1,6 +1,6 @@
 """The one SSML builder (SPEC §4). Handlers and the coach never paste SSML.
 
-A `Speech` is a flat list of parts: sentences of text and breaks. The rules of the
+A `Speech` is a flat list of parts: sentences of text, breaks and sounds. The rules of the
 platform are enforced when a part is added, so they cannot be broken when it is emitted:
 
 - text is split into sentences, each its own ``<s>``, and XML-escaped (& < > " ');
@@ -10,12 +10,20 @@ platform are enforced when a part is added, so they cannot be broken when it is 
   ``pause()`` raises ``ValueError`` and the speech is left unchanged. Callers split long
   silences with short spoken cues, because some speech engines (espeak-ng among them)
   merge adjacent breaks into the longest one;
-- the only tags emitted are ``speak``, ``prosody``, ``s`` and ``break``, all Alexa tags.
+- a sound is an ``<audio>`` from Alexa's own sound library (a ``soundbank://`` URL, checked
+  and escaped) with its known length in seconds. A sound sits between the breaks around it:
+  they never merge across it (Alexa plays the silence, the sound, the silence). Alexa allows
+  at most ``MAX_AUDIO_TAGS`` sounds and ``MAX_AUDIO_SECONDS`` of them in one response: those
+  are limits of a whole response, so ``ssml()`` refuses (``ValueError``) a Speech over them,
+  while a Speech that joins many pages only to be measured (a routine's timing) may hold more;
+- the only tags emitted are ``speak``, ``prosody``, ``s``, ``break`` and ``audio``, all Alexa
+  tags.
 
 Pace: everything is spoken slower than Alexa's default, for a body moving into position.
 The whole response is wrapped in ``<prosody rate="N%">`` and the duration estimate uses
 ``WORDS_PER_MINUTE[pace]`` = ``DEFAULT_WPM`` x rate. Breaks are absolute on Alexa
-(prosody does not stretch them), so they count at face value.
+(prosody does not stretch them), so they count at face value; so do sounds, at their
+known length.
 """
 
 from __future__ import annotations
@@ -23,9 +31,18 @@ from __future__ import annotations
 import functools
 import math
 import re
+from dataclasses import dataclass
+
+from ..constants import SOUNDBANK_URL
 
 MAX_SSML_CHARS = 8000
 MAX_BREAK_SECONDS = 10
+#: Alexa's limits on <audio> in one response (SPEC §4; Alexa's SSML reference, "audio", and
+#: its request and response JSON reference): at most this many tags, at most this much audio
+#: in the outputSpeech, and in a reprompt (our reprompts carry no sound).
+MAX_AUDIO_TAGS = 5
+MAX_AUDIO_SECONDS = 240
+MAX_REPROMPT_AUDIO_SECONDS = 90
 
 #: Alexa's default speaking rate, in words per minute (the stated basis of the estimate).
 DEFAULT_WPM = 160
@@ -38,7 +55,7 @@ WORDS_PER_MINUTE = {pace: DEFAULT_WPM * rate / 100 for pace, rate in RATES.items
 #: holds the whole estimate to espeak-ng's audio.
 SENTENCE_GAP_SECONDS = 0.4
 
-#: Alexa's SSML tags (SPEC §4). The builder emits only speak, prosody, s and break.
+#: Alexa's SSML tags (SPEC §4). The builder emits only speak, prosody, s, break and audio.
 ALLOWED_TAGS = frozenset({
     "speak", "break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as",
     "sub", "voice", "w", "audio", "amazon:effect", "amazon:domain", "amazon:emotion",
@@ -51,6 +68,7 @@ _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
 _SPACE = re.compile(r"\s+")
+_SOUNDBANK = re.compile(SOUNDBANK_URL)
 
 
 def escape(text: str) -> str:
@@ -83,10 +101,28 @@ def _sentences(text: str) -> tuple[str, ...]:
     return tuple(s for s in (p.strip() for p in _SENTENCE_END.split(text)) if _WORD.search(s))
 
 
+@dataclass(frozen=True)
+class Audio:
+    """A sound part of a Speech: where Alexa finds it, how long it plays, what it is called
+    (the console shows "[sound: <name>]")."""
+    src: str
+    seconds: float
+    name: str
+
+
+def is_soundbank_url(url: object) -> bool:
+    """A URL of Alexa's sound library: soundbank://soundlibrary/<category>/.../<name>."""
+    return isinstance(url, str) and _SOUNDBANK.fullmatch(url) is not None
+
+
 @functools.lru_cache(maxsize=16384)
-def _fragment(part: str | int) -> str:
-    """One part of a Speech as SSML: a break (int, milliseconds) or an escaped <s>."""
-    return _break_tag(part) if type(part) is int else f"<s>{escape(part)}</s>"
+def _fragment(part: str | int | Audio) -> str:
+    """One part of a Speech as SSML: a break (int, milliseconds), an escaped <s>, a sound."""
+    if type(part) is int:
+        return _break_tag(part)
+    if type(part) is str:
+        return f"<s>{escape(part)}</s>"
+    return f'<audio src="{escape(part.src)}"/>'
 
 
 def _break_ms(seconds: float) -> int:
@@ -106,10 +142,11 @@ def _fmt_seconds(ms: int) -> str:
 
 
 class Speech:
-    """Spoken text and pauses, built step by step; see the module docstring for the rules.
+    """Spoken text, pauses and sounds, built step by step; see the module docstring for the
+    rules.
 
-    Parts are kept as a list of ``str`` (one sentence, unescaped) or ``int`` (a break in
-    milliseconds); an ``int`` is never next to another ``int``.
+    Parts are kept as a list of ``str`` (one sentence, unescaped), ``int`` (a break in
+    milliseconds) or ``Audio``; an ``int`` is never next to another ``int``.
     """
 
     __slots__ = ("pace", "_parts")
@@ -133,6 +170,22 @@ class Speech:
     def pause(self, seconds: float) -> "Speech":
         """Add silence. Merges with a pause just before it; > 10 s in one break -> ValueError."""
         self._add_break(_break_ms(seconds))
+        return self
+
+    def audio(self, src: str, seconds: float, name: str) -> "Speech":
+        """Play a sound of Alexa's sound library: `src` a soundbank:// URL, `seconds` its known
+        length (the estimate counts it), `name` what the console shows. A pause before it and
+        one after it stay two breaks. ValueError, leaving the speech unchanged, for any other
+        URL, a length not in (0, MAX_AUDIO_SECONDS], or a name without words."""
+        if not is_soundbank_url(src):
+            raise ValueError(f"a sound must be a soundbank://soundlibrary/... URL, got {src!r}")
+        if (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                or not math.isfinite(seconds) or not 0 < seconds <= MAX_AUDIO_SECONDS):
+            raise ValueError(f"a sound lasts more than 0 and at most {MAX_AUDIO_SECONDS} s, "
+                             f"got {seconds!r}")
+        if not isinstance(name, str) or not _WORD.search(name):
+            raise ValueError(f"a sound needs a name to show, got {name!r}")
+        self._parts.append(Audio(src, float(seconds), _SPACE.sub(" ", name).strip()))
         return self
 
     def _add_break(self, ms: int) -> None:
@@ -169,42 +222,65 @@ class Speech:
 
     # -- output ---------------------------------------------------------------------
     def ssml(self) -> str:
-        """The whole response: <speak><prosody rate="N%">...</prosody></speak>."""
+        """The whole response: <speak><prosody rate="N%">...</prosody></speak>. ValueError if
+        it holds more sounds than one response may (MAX_AUDIO_TAGS, MAX_AUDIO_SECONDS)."""
+        if self.audio_count > MAX_AUDIO_TAGS or self.audio_seconds > MAX_AUDIO_SECONDS:
+            raise ValueError(
+                f"one response may play at most {MAX_AUDIO_TAGS} sounds and "
+                f"{MAX_AUDIO_SECONDS} s of them, this one has {self.audio_count} "
+                f"({self.audio_seconds:g} s)")
         if not self._parts:
             return "<speak></speak>"
         body = "".join(map(_fragment, self._parts))
         return f'<speak><prosody rate="{RATES[self.pace]}%">{body}</prosody></speak>'
 
     def plain(self) -> str:
-        """For the console: the sentences, with pauses shown as "[pause 10 s]"."""
+        """For the console: the sentences, with pauses shown as "[pause 10 s]" and sounds as
+        "[sound: hold ends]"."""
         return " ".join(
-            f"[pause {_fmt_seconds(p)} s]" if isinstance(p, int) else p for p in self._parts
+            f"[pause {_fmt_seconds(p)} s]" if type(p) is int
+            else p if type(p) is str else f"[sound: {p.name}]" for p in self._parts
         )
 
     @property
     def words(self) -> int:
-        return sum(count_words(p) for p in self._parts if isinstance(p, str))
+        return sum(count_words(p) for p in self._parts if type(p) is str)
 
     @property
     def sentences(self) -> int:
-        return sum(1 for p in self._parts if isinstance(p, str))
+        return sum(1 for p in self._parts if type(p) is str)
 
     @property
     def silence_seconds(self) -> float:
         """Sum of all breaks, in seconds."""
-        return sum(p for p in self._parts if isinstance(p, int)) / 1000
+        return sum(p for p in self._parts if type(p) is int) / 1000
+
+    @property
+    def sounds(self) -> list[Audio]:
+        """The sounds, in the order they play."""
+        return [p for p in self._parts if type(p) is Audio]
+
+    @property
+    def audio_count(self) -> int:
+        return sum(1 for p in self._parts if type(p) is Audio)
+
+    @property
+    def audio_seconds(self) -> float:
+        """Sum of the sounds' known lengths, in seconds."""
+        return sum(p.seconds for p in self._parts if type(p) is Audio)
 
     @property
     def estimated_seconds(self) -> float:
         """Words at WORDS_PER_MINUTE[pace], plus SENTENCE_GAP_SECONDS after each sentence
-        not followed by a break, plus the breaks."""
+        followed by another sentence (or by nothing: a break or a sound takes the gap's
+        place), plus the breaks, plus the sounds at their known length."""
         parts = self._parts
         gaps = sum(
             1 for i, p in enumerate(parts)
-            if isinstance(p, str) and not (i + 1 < len(parts) and isinstance(parts[i + 1], int))
+            if type(p) is str and not (i + 1 < len(parts) and type(parts[i + 1]) is not str)
         )
         speech = self.words * 60 / WORDS_PER_MINUTE[self.pace]
-        return speech + gaps * SENTENCE_GAP_SECONDS + self.silence_seconds
+        return speech + gaps * SENTENCE_GAP_SECONDS + self.silence_seconds + self.audio_seconds
 
     @property
     def is_empty(self) -> bool:
