@@ -77,27 +77,58 @@ def _start(routine_words: str = "start the lower back routine") -> list[dict]:
 
 # --------------------------------------------------------------------------- golden phrases
 
-def test_golden_phrases_resolve_and_get_sensible_answers(server, capsys):
-    proc = _node(server, "golden.js", "--jobs", "4")
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def _golden(server, name: str) -> dict:
+    proc = _node(server, "golden.js", "--jobs", "4", "--golden", str(GOLDEN / name), timeout=1200)
     assert proc.returncode in (0, 1), proc.stderr
-    summary = json.loads(proc.stdout)
-    with capsys.disabled():
-        print(f"\nvirtual-alexa golden: {summary['passed']}/{summary['total']} pass; "
-              f"intent {summary['intent_ok']}/{summary['total']}, "
-              f"slots {summary['slots_ok']}/{summary['total']}, "
-              f"answers {summary['response_ok']}/{summary['total']}; "
-              f"by context {summary['by_context']}")
-    assert summary["total"] >= 200
-    problems = [
+    return json.loads(proc.stdout)
+
+
+def _problems(summary: dict) -> str:
+    return "\n".join(
         f"{f['say']!r} ({f['context']}): "
         + "; ".join(filter(None, [f.get("setup_error"), f.get("match_error"),
-                                  *(f.get("slot_problems") or []),
+                                  *(f.get("understood_problems") or []),
                                   *(f.get("response_problems") or [])]))
-        + (f" [got {f.get('got_intent')}] answer: {f.get('answer', '')[:200]}"
-           if f.get("got_intent") else "")
-        for f in summary["failures"]
-    ]
-    assert summary["passed"] == summary["total"], "\n".join(problems)
+        + (" [no sample matched: sent as fallback]" if f.get("unmatched") else "")
+        + (f" answer: {f.get('answer', '')[:160]}" if f.get("answer") else "")
+        for f in summary["failures"])
+
+
+def _report(capsys, label: str, summary: dict) -> None:
+    with capsys.disabled():
+        print(f"\nvirtual-alexa, {label}: {summary['understood']} of {summary['total']} "
+              f"phrases understood ({summary['understood_rate']:.1%}); answers sensible "
+              f"{summary['response_ok']} of {summary['total']}")
+        for context, c in sorted(summary["by_context"].items()):
+            print(f"  {context:<10} {c['understood']} of {c['total']} {label} phrases understood")
+
+
+def test_known_phrases_are_understood_and_get_sensible_answers(server, capsys):
+    summary = _golden(server, "en-US.yaml")
+    _report(capsys, "known", summary)
+    assert summary["total"] >= 200
+    assert summary["passed"] == summary["total"], _problems(summary)
+
+
+@pytest.mark.parametrize("name, label", [("en-US.unseen.yaml", "unseen"),
+                                         ("en-US.holdout.yaml", "held-out")])
+def test_unseen_phrases_are_mostly_understood_and_never_unsafe(server, capsys, name, label):
+    """Phrases written apart from the templates (the held-out ones last, never tuned on),
+    sent the way a device would: what the model cannot match arrives as fallback."""
+    summary = _golden(server, name)
+    _report(capsys, label, summary)
+    with capsys.disabled():
+        for f in summary["failures"]:
+            print(f"    miss: {f['say']!r} ({f['context']}) -> {f.get('got_intent')}"
+                  f"{' (no sample)' if f.get('unmatched') else ''}: "
+                  + "; ".join(f.get("understood_problems") or f.get("response_problems") or []))
+    assert summary["total"] >= 100
+    assert summary["unsafe"] == [], _problems({"failures": summary["unsafe"]})
+    assert all(c["total"] >= 10 for c in summary["by_context"].values()), summary["by_context"]
+    assert summary["understood_rate"] >= 0.9, _problems(summary)
 
 
 # --------------------------------------------------------------------------- conversations

@@ -11,7 +11,8 @@ again whenever a routine starts or resumes. Playback (skill/dialog/playback.py) 
 - follow-up "yes"       -> emergency care now, session ends, blocked;
 - follow-up "no"        -> see a doctor, no routine in this session (blocked);
 - anything else         -> asked once more; a second unclear answer ends the session.
-Help and pain re-ask without counting. The answers live in the session state only.
+Doubt ("I don't know", "maybe": UnsureIntent) is unclear, never a no. Help, pain, repeat and
+"why are you asking" re-ask without counting. The answers live in the session state only.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ SCREENING_KEYS: dict[str, set[str]] = {
     "intro": {"routine"}, "question": set(), "reprompt": set(), "cleared": set(),
     "followup": set(), "followup_reprompt": set(), "emergency": set(), "see_doctor": set(),
     "see_doctor_question": set(), "blocked": set(), "unclear": set(), "unclear_end": set(),
-    "help": set(),
+    "help": set(), "reason": set(), "unsure": set(), "unsure_end": set(),
 }
 
 
@@ -56,6 +57,8 @@ def answer(turn: Turn) -> Reply | None:
     st, intent = turn.state, turn.intent
     if intent == C.HELP:
         return question(turn, turn.speech(turn.s("help")))
+    if intent in (C.REPEAT, C.WHY_ASK):
+        return question(turn, turn.speech(turn.s("reason")))
     if intent == C.PAIN:
         return question(turn, turn.speech(turn.t("pain_warning")))
     if st["state"] == SCREENING and intent == C.NO:
@@ -73,9 +76,11 @@ def answer(turn: Turn) -> Reply | None:
         st.update(state=MENU, pending=None, blocked=True, unclear=0)
         return ask(turn, turn.speech(turn.s("see_doctor")), turn.s("see_doctor_question"),
                    turn.t("question_ask"))
-    # anything else is unclear: ask once more, then end safely without starting
+    # anything else is unclear (doubt too, in its own words): ask once more, then end
+    # safely without starting
+    kind = "unsure" if intent == C.UNSURE else "unclear"
     if st["unclear"] >= 1:
         st.update(state=MENU, pending=None, unclear=0)
-        return end(turn, turn.speech(turn.s("unclear_end")))
+        return end(turn, turn.speech(turn.s(kind + "_end")))
     st["unclear"] = 1
-    return question(turn, turn.speech(turn.s("unclear")))
+    return question(turn, turn.speech(turn.s(kind)))

@@ -11,15 +11,16 @@ from typing import Callable
 from .. import constants as C
 from ..content import Content
 from ..voice.coach import VOICE_KEYS
-from . import gate, memory, menu, playback
+from . import everyday, gate, memory, menu, playback
 from .replies import follow_up, offer_resume
-from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, ROUTINE
-from .turn import PROMPT_KEYS, Reply, Turn, ask
+from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAIN, PAUSED, ROUTINE
+from .turn import PROMPT_KEYS, Reply, Slot, Turn, ask
 
 
 def check_content(content: Content) -> None:
     """Raise ContentError (naming file and key) if a text the dialogue speaks is missing."""
     content.require("prompts", PROMPT_KEYS)
+    content.require("prompts", everyday.PROMPT_KEYS)
     content.require("screening", gate.SCREENING_KEYS)
     content.require("voice", VOICE_KEYS)
 
@@ -64,15 +65,22 @@ def start_over(turn: Turn) -> Reply:
 
 
 def yes(turn: Turn) -> Reply:
+    """A yes answers our yes/no questions only. In a routine it moves nothing on: a "yeah,
+    my legs are tingling" must never start the next stretch ("ready" and "next" do that)."""
     st = turn.state["state"]
     if st == OFFER_RESUME:
         return gate.begin(turn, turn.state["pending"])
     if st == CONFIRM_DELETE:
         return memory.confirm_delete(turn)
-    if st in (ROUTINE, PAUSED):
-        turn.state["state"] = ROUTINE
-        return playback.advance(turn) if st == ROUTINE else playback.play(turn)
     return follow_up(turn, turn.speech())
+
+
+def resume(turn: Turn) -> Reply:
+    """"Ready", "carry on": after a stretch (or a pain stop) that is the next one; paused,
+    the same one; elsewhere the routine left unfinished."""
+    if turn.state["state"] in (ROUTINE, PAIN):
+        return playback.advance(turn)
+    return playback.resume(turn)
 
 
 def no(turn: Turn) -> Reply:
@@ -90,9 +98,11 @@ ACTIONS: dict[str, Callable[[Turn], Reply]] = {
     C.EXPLAIN_STRETCH: playback.explain, C.SET_PREFERENCE: memory.set_preference,
     C.HISTORY: memory.history, C.DELETE_DATA: memory.delete_data,
     C.NEXT: next_, C.PREVIOUS: previous, C.REPEAT: repeat, C.START_OVER: start_over,
-    C.PAUSE: playback.pause, C.RESUME: playback.resume, C.YES: yes, C.NO: no,
+    C.PAUSE: playback.pause, C.RESUME: resume, C.YES: yes, C.NO: no,
     C.HELP: menu.help_, C.STOP: menu.stop, C.CANCEL: menu.stop, C.FALLBACK: menu.fallback,
     C.NAVIGATE_HOME: menu.stop,
+    C.UNSURE: menu.help_, C.WHY_ASK: menu.help_, C.THANKS: everyday.thanks,
+    C.VOLUME: everyday.volume, C.TOO_HARD: everyday.too_hard,
 }
 assert set(ACTIONS) == set(C.CUSTOM_INTENTS) | set(C.BUILTIN_INTENTS)
 
@@ -104,7 +114,11 @@ _STICKY = {
 
 
 def settle(turn: Turn) -> None:
-    """Leave a transient state (resume offer, delete confirmation) when the user moves on."""
+    """Read a FAQ topic's own intent as the question about it; leave a transient state
+    (resume offer, delete confirmation) when the user moves on."""
+    topic = faq_topic(turn)
+    if topic:
+        turn.intent, turn.slots = C.QUESTION, {C.SLOT_TOPIC: Slot(ids=(topic,))}
     st = turn.state
     if st["state"] in _STICKY and turn.intent not in _STICKY[st["state"]]:
         if st["state"] == CONFIRM_DELETE:
@@ -113,3 +127,10 @@ def settle(turn: Turn) -> None:
             st.update(state=MENU, pending=None)
     if st["state"] == OFFER_RESUME and turn.intent in (C.RESUME, C.NEXT):
         turn.intent = C.YES
+
+
+def faq_topic(turn: Turn) -> str | None:
+    """The FAQ id whose own intent this is (constants.faq_intent), if any."""
+    if not (turn.intent or "").startswith(C.FAQ_INTENT_PREFIX):
+        return None
+    return next((i for i in turn.content.faq if C.faq_intent(i) == turn.intent), None)
