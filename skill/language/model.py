@@ -21,7 +21,6 @@ phrases for the built-in intents); Alexa's limits (see LIMITS below) hold.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import re
 import sys
@@ -107,7 +106,6 @@ MAX_SAMPLE_CHARS = 200            # no sample is near this; a runaway template w
 MAX_SAMPLES_PER_INTENT = 3000     # Amazon publishes none; tools stop at 2000 "to stay
                                   # within ASK limits", so we stay within 1.5 times that
 MAX_EXPANSIONS_PER_TEMPLATE = 1500   # one template line; beyond it, write two templates
-MAX_FILLS_PER_SAMPLE = 20000      # slot fillings checked for collisions, per sample
 MIN_CUSTOM_SAMPLES = 25           # Amazon's advice for a custom intent: many varied samples
 
 LIMITS = {
@@ -478,46 +476,110 @@ def _phrases(type_entry: Mapping[str, Any]) -> list[str]:
             for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
 
 
-def fillings(sample: str, slot_types: Mapping[str, str], phrases: Mapping[str, list[str]]
-             ) -> Iterator[str]:
-    """A sample with each of its slots filled by every phrase of the slot's type."""
-    names = re.findall(r"\{(\w+)\}", sample)
-    if not names:
-        yield sample
-        return
-    parts = re.split(r"\{\w+\}", sample)
-    for combo in itertools.product(*(phrases[slot_types[n]] for n in names)):
-        yield "".join(p + (combo[i] if i < len(combo) else "") for i, p in enumerate(parts))
+class _Automaton:
+    """All samples of one intent as one word automaton: a trie of their tokens (words, and
+    slots standing for every phrase of their type). Two intents share a sentence exactly
+    when their automata accept a common word sequence, found by walking both at once
+    (`meet`), without listing every slot filling."""
+
+    def __init__(self, intent: str, samples: Iterable[str], slot_types: Mapping[str, str],
+                 tries: Mapping[str, dict]):
+        self.intent, self.tries = intent, tries
+        self.root: dict = {"words": {}, "slots": {}, "sample": None}
+        for sample in samples:
+            node = self.root
+            for token in sample.split():
+                slot = _SLOT_TOKEN.match(token)
+                if slot:
+                    edges, key = node["slots"], slot_types[slot.group(1)]
+                else:
+                    edges, key = node["words"], token
+                node = edges.setdefault(key, {"words": {}, "slots": {}, "sample": None})
+            node["sample"] = node["sample"] or sample
+
+    def steps(self, state: tuple) -> dict[str, list[tuple]]:
+        """The words allowed from a state, each with the states it leads to. A state is
+        ("at", node) between tokens, or ("in", phrase trie node, node after the slot)."""
+        out: dict[str, list[tuple]] = {}
+
+        def enter(kids: dict, after: dict) -> None:
+            for word, child in kids.items():
+                targets = out.setdefault(word, [])
+                if child["<kids>"]:
+                    targets.append(("in", child, after))
+                if child["<end>"]:
+                    targets.append(("at", after))
+
+        if state[0] == "in":
+            enter(state[1]["<kids>"], state[2])
+            return out
+        node = state[1]
+        for word, child in node["words"].items():
+            out.setdefault(word, []).append(("at", child))
+        for type_name, child in node["slots"].items():
+            enter(self.tries[type_name]["<kids>"], child)
+        return out
+
+    def meet(self, other: "_Automaton", limit: int) -> list[tuple[str, str, str]]:
+        """Sentences both intents accept: (sentence, our sample, their sample)."""
+        found: list[tuple[str, str, str]] = []
+        start = (("at", self.root), ("at", other.root))
+        seen = {_state_key(start)}
+        todo = [(start, ())]
+        while todo and len(found) < limit:
+            (a, b), words = todo.pop()
+            if a[0] == "at" and b[0] == "at" and a[1]["sample"] and b[1]["sample"]:
+                found.append((" ".join(words), a[1]["sample"], b[1]["sample"]))
+            steps_a, steps_b = self.steps(a), other.steps(b)
+            for word in steps_a.keys() & steps_b.keys():
+                for na in steps_a[word]:
+                    for nb in steps_b[word]:
+                        key = _state_key((na, nb))
+                        if key not in seen:
+                            seen.add(key)
+                            todo.append(((na, nb), words + (word,)))
+        return found
+
+
+def _state_key(pair: tuple) -> tuple:
+    return tuple(x for state in pair for x in (state[0], *map(id, state[1:])))
+
+
+def _tries(phrases: Mapping[str, list[str]]) -> dict[str, dict]:
+    """A word trie per slot type."""
+    out = {}
+    for type_name, values in phrases.items():
+        root: dict = {"<kids>": {}, "<end>": False}
+        for phrase in values:
+            node = root
+            for word in phrase.split():
+                node = node["<kids>"].setdefault(word, {"<kids>": {}, "<end>": False})
+            node["<end>"] = True
+        out[type_name] = root
+    return out
 
 
 def check_unique(intents: Mapping[str, list[str]], types: Mapping[str, Any]) -> None:
     """No sentence belongs to two intents, with the slots filled by every value, and none
     claims a phrase of Amazon's built-in intents."""
-    phrases = {name: _phrases(t) for name, t in types.items()}
-    owner: dict[str, tuple[str, str]] = {}
-    for intent, samples in intents.items():
-        for phrase in AMAZON_PHRASES.get(intent, ()):
-            owner.setdefault(phrase, (intent, f"Amazon's {phrase!r}"))
-    clashes: dict[tuple[str, str, str, str], str] = {}
-    for intent, samples in intents.items():
-        slot_types = dict(intent_slots(intent))
-        for sample in samples:
-            count = 0
-            for text in fillings(sample, slot_types, phrases):
-                count += 1
-                if count > MAX_FILLS_PER_SAMPLE:
-                    raise ModelError(f"intents.{intent}: sample {sample!r} has more than "
-                                     f"{MAX_FILLS_PER_SAMPLE} slot fillings; use fewer slots")
-                other = owner.setdefault(text, (intent, sample))
-                if other[0] != intent:
-                    clashes.setdefault((intent, sample, *other), text)
+    tries = _tries({name: _phrases(t) for name, t in types.items()})
+    automata = [_Automaton(name, [*samples, *AMAZON_PHRASES.get(name, ())],
+                           dict(intent_slots(name)), tries)
+                for name, samples in intents.items()]
+    amazon = {(name, p) for name in intents for p in AMAZON_PHRASES.get(name, ())}
+    clashes = []
+    for i, a in enumerate(automata):
+        for b in automata[i + 1:]:
+            for text, sa, sb in a.meet(b, limit=3):
+                label_a = f"Amazon's {sa!r}" if (a.intent, sa) in amazon else repr(sa)
+                label_b = f"Amazon's {sb!r}" if (b.intent, sb) in amazon else repr(sb)
+                clashes.append(f"{text!r}: {a.intent} ({label_a}) and {b.intent} ({label_b})")
         if len(clashes) >= 40:
             break
     if clashes:
         raise ModelError("a sample is in two intents (Alexa needs each utterance in one "
-                         "intent only; for slots, with every value filled in):\n  " + "\n  ".join(
-                             f"{text!r}: {a} ({sa!r}) and {b} ({sb!r})"
-                             for (a, sa, b, sb), text in clashes.items()))
+                         "intent only; for slots, with every value filled in):\n  "
+                         + "\n  ".join(clashes))
 
 
 def limit_problems(model: Mapping[str, Any], text: str) -> list[str]:
