@@ -240,3 +240,25 @@ def test_progress_survives_the_session_ending_and_resume_screens_again(server):
     assert "pick up where you left off" in offer["text"].lower()
     assert not STRETCH.search(screening["text"]) and "yes or no" in screening["text"].lower()
     assert re.search(rf"\bStretch {where} of", cleared["text"]), cleared["text"][:200]
+
+
+@pytest.mark.parametrize("doubt", ["i don't know", "maybe", "i think so", "not really"])
+def test_doubt_at_the_safety_question_never_starts_a_routine(server, doubt):
+    turns = converse(server, [*_start(), {"say": doubt}, {"say": doubt}])
+    asked_again, ended = turns[-2], turns[-1]
+    assert asked_again["request"]["intent"] == "UnsureIntent"
+    assert asked_again["response"]["open"] and "yes or no" in asked_again["text"].lower()
+    assert not ended["response"]["open"]
+    assert not any(STRETCH.search(t["text"]) for t in turns)
+
+
+def test_people_answer_the_safety_question_in_their_own_words(server):
+    turns = converse(server, [*_start(), {"say": "why are you asking"},
+                              {"say": "what do you mean"}, {"say": "nah i'm fine"}])
+    why, what, cleared = turns[-3:]
+    assert why["request"]["intent"] == what["request"]["intent"] == "WhyAskIntent"
+    assert "i ask before every routine" in why["text"].lower() and why["response"]["open"]
+    assert cleared["request"]["intent"] == C.NO and STRETCH.search(cleared["text"])
+    turns = converse(server, [*_start(), {"say": "yeah some tingling in my legs"}])
+    assert turns[-1]["request"]["intent"] == C.YES
+    assert "bladder" in turns[-1]["text"].lower() and not STRETCH.search(turns[-1]["text"])
