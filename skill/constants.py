@@ -63,6 +63,8 @@ SLOT_TOPIC = "topic"
 SLOT_PREFERENCE = "preference"
 SLOT_PAIN = "pain"               # PainIntent: what it feels like ("a sharp pain")
 SLOT_PART = "part"               # PainIntent: where ("my left hip")
+SLOT_WHEN = "when"               # PainIntent, FAQ topics: "when I twist", "every morning"
+SLOT_TROUBLE = "trouble"         # FAQ topics: what it is for ("back pain", "a stiff back")
 
 TYPE_ROUTINE = "RoutineName"
 TYPE_AREA = "BodyArea"
@@ -71,6 +73,8 @@ TYPE_TOPIC = "QuestionTopic"
 TYPE_PREFERENCE = "PreferenceChange"
 TYPE_PAIN = "PainKind"           # ids: sharp, numb, mild, pain (unspecified)
 TYPE_PART = "BodyPart"
+TYPE_WHEN = "Occasion"
+TYPE_TROUBLE = "Complaint"
 
 # Values of the PreferenceChange slot type (ids); the synonyms live in the model source.
 PREFERENCE_VALUES = (

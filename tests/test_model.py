@@ -159,12 +159,15 @@ def test_slots_as_specified(lm):
                                       C.SLOT_POSITION: C.TYPE_POSITION}
     assert slots(C.QUESTION) == {C.SLOT_TOPIC: C.TYPE_TOPIC}
     assert slots(C.SET_PREFERENCE) == {C.SLOT_PREFERENCE: C.TYPE_PREFERENCE}
-    assert slots(C.PAIN) == {C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART}
+    assert slots(C.PAIN) == {C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART,
+                             C.SLOT_WHEN: C.TYPE_WHEN}
+    faq_slots = {C.SLOT_PART: C.TYPE_PART, C.SLOT_WHEN: C.TYPE_WHEN,
+                 C.SLOT_TROUBLE: C.TYPE_TROUBLE}
     with_slots = {C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE, C.PAIN}
     for name in set(intents) - with_slots:
-        expected = {}
-        if name.startswith(C.FAQ_INTENT_PREFIX) and any("{part}" in s for s in intents[name]["samples"]):
-            expected = {C.SLOT_PART: C.TYPE_PART}
+        used = {s for s in faq_slots if any("{" + s + "}" in x for x in intents[name]["samples"])}
+        expected = ({s: faq_slots[s] for s in used} if name.startswith(C.FAQ_INTENT_PREFIX)
+                    else {})
         assert slots(name) == expected, name
     # every slot is used by at least one sample
     for name in intents:
@@ -180,7 +183,7 @@ def test_every_slot_type_used_is_defined_and_every_defined_is_used(lm):
     assert used <= defined
     assert defined <= used
     assert defined == {C.TYPE_ROUTINE, C.TYPE_AREA, C.TYPE_POSITION, C.TYPE_TOPIC,
-                       C.TYPE_PREFERENCE, C.TYPE_PAIN, C.TYPE_PART}
+                       C.TYPE_PREFERENCE, C.TYPE_PAIN, C.TYPE_PART, C.TYPE_WHEN, C.TYPE_TROUBLE}
 
 
 def test_every_content_id_is_a_slot_value(lm, content):

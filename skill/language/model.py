@@ -52,10 +52,14 @@ INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     C.QUESTION: ((C.SLOT_TOPIC, C.TYPE_TOPIC),),
     C.SET_PREFERENCE: ((C.SLOT_PREFERENCE, C.TYPE_PREFERENCE),),
-    C.PAIN: ((C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART)),
+    C.PAIN: ((C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
 }
-# A FAQ topic's intent may say where ("why does my {part} crack"); the answer ignores it.
-FAQ_SLOTS: tuple[tuple[str, str], ...] = ((C.SLOT_PART, C.TYPE_PART),)
+# A FAQ topic's intent may say where, when and for what ("why does my {part} crack {when}",
+# "is heat good for {trouble}"): the parts of a question that vary apart from its meaning, so
+# one template covers the ways people end a sentence within Alexa's 1.5 MB. The answer
+# ignores them.
+FAQ_SLOTS: tuple[tuple[str, str], ...] = (
+    (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN), (C.SLOT_TROUBLE, C.TYPE_TROUBLE))
 SLOT_TYPE = {slot: type_ for slots in [*INTENT_SLOTS.values(), FAQ_SLOTS] for slot, type_ in slots}
 
 
