@@ -369,3 +369,18 @@ def test_example_phrases_are_sample_utterances(committed):
         assert rest in {i_s for i in committed["interactionModel"]["languageModel"]["intents"]
                         for s in i["samples"] for i_s in [s]} or match.slots, phrase
         assert all(s.id for s in match.slots.values()), (phrase, match)
+
+
+HEDGES = ("maybe", "not sure", "i think", "i guess", "probably", "perhaps", "possibly",
+          "not really", "kind of", "sort of", "don't know", "dunno", "don't think", "might")
+
+
+def test_a_no_never_holds_doubt(lm):
+    """Safety: AMAZON.NoIntent clears the red-flag question, so no hedge may be in it
+    (doubt belongs to UnsureIntent, which the gate never takes as a no)."""
+    intents = _intents(lm)
+    doubtful = [s for s in intents[C.NO]["samples"] if any(h in f" {s} " for h in HEDGES)]
+    assert doubtful == []
+    unsure = intents[C.UNSURE]["samples"]
+    for hedge in ("maybe", "not sure", "i think so", "i don't think so", "not really"):
+        assert hedge in unsure, hedge
