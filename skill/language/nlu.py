@@ -5,9 +5,10 @@
 Order:
 1. the templates, exactly (case, punctuation and spacing do not matter); slots resolve to
    the value ids of the model (ER_SUCCESS_MATCH), and Amazon's own phrases for built-ins;
-2. a template with two or more words of its own whose slot holds words that are no value
-   ("start the yoga routine"): the slot keeps the words, unresolved (ER_SUCCESS_NO_MATCH),
-   as Alexa does;
+2. for choosing a routine, a question or a setting, a template with three or more words of
+   its own whose one slot holds words that are no value ("start the yoga routine"): the slot
+   keeps the words, unresolved (ER_SUCCESS_NO_MATCH), as Alexa does, and the skill says what
+   it does not have;
 3. typed words with typos, each replaced by the closest word the model knows, then 1 again;
    never to a "no": a typo must not answer the safety question (skill/dialog/gate.py);
 4. otherwise AMAZON.FallbackIntent, as a device sends for what the model cannot match.
@@ -29,8 +30,12 @@ from skill import constants as C
 from skill.language.model import (AMAZON_PHRASES, MODEL_PATH, SOURCE_DIR, load_model,
                                   load_source, spoken_form)
 
-# At most this many words may fill a slot with no known value (step 2).
+# Step 2: at most this many words may fill a slot with no known value, in a template with at
+# least this many words of its own, for intents whose answer says what was not found
+# ("I don't have a routine called yoga").
 MAX_UNKNOWN_SLOT_WORDS = 5
+MIN_KNOWN_WORDS = 3
+UNKNOWN_SLOT_INTENTS = frozenset({C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE})
 # Typo correction: words this long or longer, one slip (a letter wrong, missing, extra, or
 # two swapped) from a known word; two slips from words of eight letters or more.
 TYPO_MIN_LETTERS = 4
@@ -152,11 +157,13 @@ class Matcher:
         best = None
         for result in recognize_all(text, self.intents, slot_lists=self.lists,
                                     allow_unmatched_entities=True):
-            if not result.unmatched_entities:
+            if (len(result.unmatched_entities) != 1
+                    or result.intent.name not in UNKNOWN_SLOT_INTENTS):
                 continue
             unknown = " ".join(e.text.strip() for e in result.unmatched_entities.values())
             known_words = len(text.split()) - len(unknown.split())
-            if not unknown or len(unknown.split()) > MAX_UNKNOWN_SLOT_WORDS or known_words < 2:
+            if (not unknown or len(unknown.split()) > MAX_UNKNOWN_SLOT_WORDS
+                    or known_words < MIN_KNOWN_WORDS):
                 continue
             name = result.intent.name
             order = list(self.intent_slots.get(name, {}))
