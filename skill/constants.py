@@ -18,12 +18,27 @@ SET_REMINDER = "SetReminderIntent"
 REMINDER_STATUS = "ReminderStatusIntent"
 CANCEL_REMINDER = "CancelReminderIntent"
 TELL_ME_MORE = "TellMeMoreIntent"
+UNSURE = "UnsureIntent"          # "I don't know", "maybe", "I think so": never a no
+WHY_ASK = "WhyAskIntent"         # "what do you mean", "why are you asking"
+THANKS = "ThanksIntent"          # never ends a routine
+VOLUME = "VolumeIntent"          # "speak up": how to change the volume, never the pace
+TOO_HARD = "TooHardIntent"       # "I can't do this one": offer to skip
 
 CUSTOM_INTENTS = (
     START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,
     SET_PREFERENCE, HISTORY, DELETE_DATA, TELL_ME_MORE,
     SET_REMINDER, REMINDER_STATUS, CANCEL_REMINDER,
+    UNSURE, WHY_ASK, THANKS, VOLUME, TOO_HARD,
 )
+
+# One intent per FAQ topic (content/faq.yaml id), so that a question reaches its topic by
+# meaning whatever its words: "heat_or_cold" -> "FaqHeatOrColdIntent".
+FAQ_INTENT_PREFIX = "Faq"
+
+
+def faq_intent(faq_id: str) -> str:
+    return FAQ_INTENT_PREFIX + "".join(w.capitalize() for w in faq_id.split("_")) + "Intent"
+
 
 # Built-in intents (SPEC §2)
 NEXT = "AMAZON.NextIntent"
@@ -52,6 +67,10 @@ SLOT_POSITION = "position"
 SLOT_TOPIC = "topic"
 SLOT_PREFERENCE = "preference"
 SLOT_TIME = "time"
+SLOT_PAIN = "pain"               # PainIntent: what it feels like ("a sharp pain")
+SLOT_PART = "part"               # PainIntent: where ("my left hip")
+SLOT_WHEN = "when"               # PainIntent, FAQ topics: "when I twist", "every morning"
+SLOT_TROUBLE = "trouble"         # FAQ topics: what it is for ("back pain", "a stiff back")
 
 TYPE_ROUTINE = "RoutineName"
 TYPE_AREA = "BodyArea"
@@ -59,6 +78,10 @@ TYPE_POSITION = "StretchPosition"
 TYPE_TOPIC = "QuestionTopic"
 TYPE_PREFERENCE = "PreferenceChange"
 TYPE_TIME = "AMAZON.TIME"          # built in: Alexa resolves "seven p.m." to "19:00"
+TYPE_PAIN = "PainKind"           # ids: sharp, numb, mild, pain (unspecified)
+TYPE_PART = "BodyPart"
+TYPE_WHEN = "Occasion"
+TYPE_TROUBLE = "Complaint"
 
 # Values of the PreferenceChange slot type (ids); the synonyms live in the model source.
 PREFERENCE_VALUES = (

@@ -375,3 +375,18 @@ def test_how_am_i_doing_right_after_finishing(alexa, content):
     r = alexa.intent("ProgressIntent")                   # a new session, one shot
     assert content.text("prompts", "progress_none") not in r.text
     assert content.routines["quick_release"].name in r.text
+
+
+def test_a_question_while_in_pain_is_answered_and_the_pain_question_asked_again(alexa, content):
+    """"Should I see a doctor?" at "is the pain sharp?": the answer, then the same question,
+    not counted as unclear (a second real doubt still stops for today)."""
+    from skill.constants import faq_intent
+    start(alexa, "lower_back")
+    alexa.intent("PainIntent")
+    r = alexa.intent(faq_intent("see_a_doctor"))
+    assert content.faq["see_a_doctor"].answer[0] in r.text
+    assert r.text.endswith(content.text("prompts", "pain_check")) and not r.ends
+    r = alexa.intent("AMAZON.FallbackIntent")                 # one unclear answer: asked again
+    assert not r.ends and content.text("prompts", "pain_check") in r.text
+    r = alexa.intent("AMAZON.NoIntent")                       # mild: carry on, gently
+    assert content.text("prompts", "pain_mild") in r.text and not r.ends

@@ -423,6 +423,137 @@ def test_help_and_fallback_depend_on_where_you_are(alexa, content):
     assert not r.ends
 
 
+# ---------------------------------------------------------------- people as they talk (issue 11)
+
+UNSURE, WHY_ASK, THANKS, VOLUME, TOO_HARD = ("UnsureIntent", "WhyAskIntent", "ThanksIntent",
+                                             "VolumeIntent", "TooHardIntent")
+
+
+def _at_the_question(alexa, routine="lower_back"):
+    alexa.launch()
+    return alexa.intent("StartRoutineIntent", routine=routine)
+
+
+def test_doubt_at_the_question_is_never_a_no(alexa, content):
+    _at_the_question(alexa)
+    r = alexa.intent(UNSURE)
+    assert content.text("screening", "unsure") in r.text
+    assert content.text("screening", "question") in r.text and not r.ends
+    assert stretch_number(r.text) is None
+    r = alexa.intent(UNSURE)
+    assert content.text("screening", "unsure_end") in r.text and r.ends
+    assert stretch_number(r.text) is None
+
+
+def test_doubt_at_the_follow_up_is_never_a_no_either(alexa, content):
+    _at_the_question(alexa)
+    alexa.intent(YES)
+    r = alexa.intent(UNSURE)
+    assert content.text("screening", "followup") in r.text and not r.ends
+    r = alexa.intent(UNSURE)
+    assert r.ends and "emergency" not in r.text.lower() and stretch_number(r.text) is None
+
+
+@pytest.mark.parametrize("why", [WHY_ASK, REPEAT])
+def test_why_and_repeat_re_ask_with_the_reason_without_counting(alexa, content, why):
+    _at_the_question(alexa)
+    for _ in range(3):                       # never counted as unclear, so never ends
+        r = alexa.intent(why)
+        assert content.text("screening", "reason") in r.text
+        assert content.text("screening", "question") in r.text and not r.ends
+    alexa.intent(FALLBACK)                   # one unclear answer is still allowed
+    assert stretch_number(alexa.intent(NO).text) == 1
+
+
+def test_a_faq_topic_intent_is_its_answer_anywhere_but_at_the_question(alexa, content):
+    from skill.constants import faq_intent
+    faq = content.faq["heat_or_cold"]
+    alexa.launch()
+    r = alexa.intent(faq_intent(faq.id), part="lower_back")
+    assert all(sentence in r.text for sentence in faq.answer) and not r.ends
+    alexa.intent("StartRoutineIntent", routine="lower_back")
+    r = alexa.intent(faq_intent(faq.id))
+    assert content.text("screening", "unclear") in r.text and faq.answer[0] not in r.text
+    alexa.intent(NO)
+    r = alexa.intent(faq_intent(faq.id))      # mid-routine: the answer, then back to it
+    assert faq.answer[0] in r.text
+    assert r.text.endswith(content.text("prompts", "continue_prompt"))
+    assert stretch_number(forward(alexa).text) == 2
+
+
+def test_thanks_never_ends_a_routine(alexa, content):
+    start(alexa)
+    r = alexa.intent(THANKS)
+    assert content.text("prompts", "thanks") in r.text and not r.ends
+    assert r.text.endswith(content.text("prompts", "continue_prompt"))
+    assert stretch_number(forward(alexa).text) == 2
+
+
+def test_speak_up_says_how_and_never_changes_the_pace(alexa, content, store):
+    start(alexa)
+    before = store.get(alexa.user_id).get("prefs")
+    r = alexa.intent(VOLUME)
+    assert content.text("prompts", "volume") in r.text and not r.ends
+    assert store.get(alexa.user_id).get("prefs") == before
+    assert stretch_number(forward(alexa).text) == 2
+
+
+def test_too_hard_offers_to_skip_or_try_again(alexa, content):
+    start(alexa)
+    alexa.intent(PAUSE)
+    r = alexa.intent(TOO_HARD)
+    assert content.text("prompts", "too_hard") in r.text and not r.ends
+    assert r.text.endswith(content.text("prompts", "too_hard_offer"))
+    assert stretch_number(alexa.intent(REPEAT).text) == 1       # try it again
+    alexa.intent(TOO_HARD)
+    assert stretch_number(alexa.intent(NEXT).text) == 2         # or skip it
+
+
+def test_too_hard_skips_a_stretch_that_spans_responses(alexa, content):
+    """"Skip" after "this one is too hard" leaves the stretch, even from its first page."""
+    start(alexa)                                    # pelvic tilt: more than one response
+    assert "continued" in alexa.intent(NEXT).text   # (plain "next" goes on with it)
+    alexa.intent(PREV)
+    alexa.intent(TOO_HARD)
+    assert stretch_number(alexa.intent(NEXT).text) == 2
+
+
+def test_ready_goes_on_and_resumes_where_you_are(alexa, content):
+    start(alexa)
+    r = alexa.intent(RESUME)                                    # "I'm ready" after a page
+    assert "continued" in r.text and stretch_number(r.text) is None
+    r = alexa.intent(RESUME)
+    assert stretch_number(r.text) == 2                          # ...and after a stretch
+    alexa.intent(PAUSE)
+    assert stretch_number(alexa.intent(RESUME).text) == 2       # paused: the same one
+    alexa.intent("PainIntent")
+    alexa.intent(NO)                                            # not sharp: a mild ache
+    r = alexa.intent(RESUME)                                    # never the same without a yes
+    name = content.routines["lower_back"].items[1].exercise.name
+    assert stretch_number(r.text) is None
+    assert content.text("prompts", "pain_confirm", name=name) in r.text
+
+
+def test_a_yes_in_a_routine_never_moves_on(alexa, content):
+    """"Yeah, some tingling in my legs" is a yes: it must not start the next stretch."""
+    start(alexa)
+    r = alexa.intent(YES)
+    assert stretch_number(r.text) is None and not r.ends
+    alexa.intent(PAUSE)
+    r = alexa.intent(YES)
+    assert stretch_number(r.text) is None and not r.ends
+
+
+@pytest.mark.parametrize("intent", [UNSURE, WHY_ASK])
+def test_doubt_and_why_outside_the_question_get_help(alexa, content, intent):
+    alexa.launch()
+    r = alexa.intent(intent)
+    assert content.text("prompts", "help_menu") in r.text and not r.ends
+    start(alexa)
+    r = alexa.intent(intent)
+    assert "stretch 1 of" in r.text and not r.ends and stretch_number(r.text) is None
+
+
 # ---------------------------------------------------------------- tampering
 
 def _tamper(alexa, **changes):
@@ -506,7 +637,8 @@ def test_unseal_refuses_anything_doubtful(content, case):
 INTENTS = [NEXT, PREV, REPEAT, START_OVER, PAUSE, RESUME, YES, NO, HELP, STOP, CANCEL, FALLBACK,
            HOME, "StartRoutineIntent", "ListRoutinesIntent", "QuestionIntent", "PainIntent",
            "ProgressIntent", "ExplainStretchIntent", "SetPreferenceIntent", "HistoryIntent",
-           "DeleteDataIntent", "Some.OtherSkillIntent"]
+           "DeleteDataIntent", "Some.OtherSkillIntent", "UnsureIntent", "WhyAskIntent",
+           "ThanksIntent", "VolumeIntent", "TooHardIntent", "FaqIsItSafeIntent"]
 
 TOUCHES = [("Next",), ("Repeat",), ("Pause",), ("Resume",), ("start", "lower_back"),
            ("start", "quick_release"), ("dance",)]
@@ -545,8 +677,9 @@ step_kinds = [
 at_the_gate = st.tuples(
     st.sampled_from(["lower_back", "quick_release", "desk_break"]),
     st.lists(st.sampled_from([NO, NO, NO, YES, NEXT, RESUME, FALLBACK, PREV, "AMAZON.HelpIntent",
+                              "UnsureIntent", "WhyAskIntent", REPEAT, "ThanksIntent",
                               ("Next",), ("Resume",)]),
-             min_size=1, max_size=2),
+             min_size=1, max_size=3),
 ).map(lambda gate: [("intent", "StartRoutineIntent", gate[0], None),
                     *[("touch", answer) if isinstance(answer, tuple) else ("intent", answer, None, None)
                       for answer in gate[1]]])

@@ -545,6 +545,10 @@ def test_a_touch_before_the_screening_answer_plays_no_stretch(show, content, tou
     r = show.touch(*touch)
     assert stretch_number(r.text) is None and r.rendered() is None
     assert content.text("screening", "question") in r.text or r.ends
+    if touch == ("Repeat",):                            # asked again, with the reason, and
+        assert content.text("screening", "reason") in r.text     # not counted as unclear
+        r = show.touch("Next")
+        assert stretch_number(r.text) is None and not r.ends
     r = show.touch("Next")                              # a second unclear answer ends it
     assert stretch_number(r.text) is None and r.ends
 

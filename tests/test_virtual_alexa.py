@@ -77,27 +77,60 @@ def _start(routine_words: str = "start the lower back routine") -> list[dict]:
 
 # --------------------------------------------------------------------------- golden phrases
 
-def test_golden_phrases_resolve_and_get_sensible_answers(server, capsys):
-    proc = _node(server, "golden.js", "--jobs", "4")
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def _golden(server, name: str) -> dict:
+    proc = _node(server, "golden.js", "--jobs", "4", "--golden", str(GOLDEN / name), timeout=1200)
     assert proc.returncode in (0, 1), proc.stderr
-    summary = json.loads(proc.stdout)
-    with capsys.disabled():
-        print(f"\nvirtual-alexa golden: {summary['passed']}/{summary['total']} pass; "
-              f"intent {summary['intent_ok']}/{summary['total']}, "
-              f"slots {summary['slots_ok']}/{summary['total']}, "
-              f"answers {summary['response_ok']}/{summary['total']}; "
-              f"by context {summary['by_context']}")
-    assert summary["total"] >= 200
-    problems = [
+    return json.loads(proc.stdout)
+
+
+def _problems(summary: dict) -> str:
+    return "\n".join(
         f"{f['say']!r} ({f['context']}): "
         + "; ".join(filter(None, [f.get("setup_error"), f.get("match_error"),
-                                  *(f.get("slot_problems") or []),
+                                  *(f.get("understood_problems") or []),
                                   *(f.get("response_problems") or [])]))
-        + (f" [got {f.get('got_intent')}] answer: {f.get('answer', '')[:200]}"
-           if f.get("got_intent") else "")
-        for f in summary["failures"]
-    ]
-    assert summary["passed"] == summary["total"], "\n".join(problems)
+        + (" [no sample matched: sent as fallback]" if f.get("unmatched") else "")
+        + (f" answer: {f.get('answer', '')[:160]}" if f.get("answer") else "")
+        for f in summary["failures"])
+
+
+def _report(capsys, label: str, summary: dict) -> None:
+    with capsys.disabled():
+        print(f"\nvirtual-alexa, {label}: {summary['understood']} of {summary['total']} "
+              f"phrases understood ({summary['understood_rate']:.1%}); answers sensible "
+              f"{summary['response_ok']} of {summary['total']}")
+        for context, c in sorted(summary["by_context"].items()):
+            print(f"  {context:<10} {c['understood']} of {c['total']} {label} phrases understood")
+
+
+def test_known_phrases_are_understood_and_get_sensible_answers(server, capsys):
+    summary = _golden(server, "en-US.yaml")
+    _report(capsys, "known", summary)
+    assert summary["total"] >= 200
+    assert summary["passed"] == summary["total"], _problems(summary)
+
+
+@pytest.mark.parametrize("name, label, floor", [("en-US.unseen.yaml", "unseen", 0.9),
+                                                ("en-US.holdout.yaml", "held-out", 0.85)])
+def test_unseen_phrases_are_mostly_understood_and_never_unsafe(server, capsys, name, label, floor):
+    """Phrases written apart from the templates, sent the way a device would: what the model
+    cannot match arrives as fallback. The unseen ones were written before the templates and
+    are read when the templates change; the held-out ones were written last and are never
+    tuned on, so their figure is the honest one (its floor only guards against regressions)."""
+    summary = _golden(server, name)
+    _report(capsys, label, summary)
+    with capsys.disabled():
+        for f in summary["failures"]:
+            print(f"    miss: {f['say']!r} ({f['context']}) -> {f.get('got_intent')}"
+                  f"{' (no sample)' if f.get('unmatched') else ''}: "
+                  + "; ".join(f.get("understood_problems") or f.get("response_problems") or []))
+    assert summary["total"] >= 100
+    assert summary["unsafe"] == [], _problems({"failures": summary["unsafe"]})
+    assert all(c["total"] >= 10 for c in summary["by_context"].values()), summary["by_context"]
+    assert summary["understood_rate"] >= floor, _problems(summary)
 
 
 # --------------------------------------------------------------------------- conversations
@@ -108,7 +141,8 @@ def test_launch_choose_screen_no_and_a_whole_routine(server):
                               {"say": "no"}])
     launch, choose, cleared, *rest, declined = turns
     assert launch["response"]["open"] and "routine" in launch["text"].lower()
-    assert choose["request"]["slots"][C.SLOT_ROUTINE]["id"] == "lower_back"
+    assert choose["request"]["intent"] == C.START_ROUTINE
+    assert "before we start the lower back routine" in choose["text"].lower()
     assert choose["response"]["open"] and not STRETCH.search(choose["text"])
     assert "yes or no" in choose["text"].lower()
     assert STRETCH.search(cleared["text"]) and "[pause" in cleared["text"]
@@ -134,8 +168,7 @@ def test_question_in_the_middle_of_a_routine_and_back(server):
     turns = converse(server, [*_start("the quick release"), {"say": "no"},
                               {"say": "why does my back crack"}, {"say": "next"}])
     answer, after = turns[-2], turns[-1]
-    assert answer["request"]["intent"] == C.QUESTION
-    assert answer["request"]["slots"][C.SLOT_TOPIC]["id"] == "why_backs_crack"
+    assert answer["request"]["intent"] == C.faq_intent("why_backs_crack")   # its own intent
     assert answer["response"]["open"]
     assert "joint" in answer["text"].lower()
     assert "say next to continue your routine" in answer["text"].lower()
@@ -179,7 +212,7 @@ def test_screening_yes_then_no_sends_to_a_doctor_and_no_routine(server):
     assert see_doctor["response"]["open"]
     assert not any(STRETCH.search(t["text"]) for t in turns)
     # questions are still answered
-    assert turns[-1]["request"]["slots"][C.SLOT_TOPIC]["id"] == "is_it_safe"
+    assert turns[-1]["request"]["intent"] == C.faq_intent("is_it_safe")
     assert "crack" in turns[-1]["text"].lower()
 
 
@@ -214,3 +247,25 @@ def test_progress_survives_the_session_ending_and_resume_screens_again(server):
     assert "pick up where you left off" in offer["text"].lower()
     assert not STRETCH.search(screening["text"]) and "yes or no" in screening["text"].lower()
     assert re.search(rf"\bStretch {where} of", cleared["text"]), cleared["text"][:200]
+
+
+@pytest.mark.parametrize("doubt", ["i don't know", "maybe", "i think so", "not really"])
+def test_doubt_at_the_safety_question_never_starts_a_routine(server, doubt):
+    turns = converse(server, [*_start(), {"say": doubt}, {"say": doubt}])
+    asked_again, ended = turns[-2], turns[-1]
+    assert asked_again["request"]["intent"] == "UnsureIntent"
+    assert asked_again["response"]["open"] and "yes or no" in asked_again["text"].lower()
+    assert not ended["response"]["open"]
+    assert not any(STRETCH.search(t["text"]) for t in turns)
+
+
+def test_people_answer_the_safety_question_in_their_own_words(server):
+    turns = converse(server, [*_start(), {"say": "why are you asking"},
+                              {"say": "what do you mean"}, {"say": "nah i'm fine"}])
+    why, what, cleared = turns[-3:]
+    assert why["request"]["intent"] == what["request"]["intent"] == "WhyAskIntent"
+    assert "i ask before every routine" in why["text"].lower() and why["response"]["open"]
+    assert cleared["request"]["intent"] == C.NO and STRETCH.search(cleared["text"])
+    turns = converse(server, [*_start(), {"say": "yeah some tingling in my legs"}])
+    assert turns[-1]["request"]["intent"] == C.YES
+    assert "bladder" in turns[-1]["text"].lower() and not STRETCH.search(turns[-1]["text"])

@@ -15,7 +15,8 @@ counts: skill/dialog/state.py distrusts it (no routine this session).
 - follow-up "no"        -> blocked (no routine this session), then one more question:
   triage "yes" or unclear -> see a doctor today;  triage "no" -> a doctor or physio soon;
 - anything else         -> asked once more; a second unclear answer ends the session.
-Help and pain re-ask without counting. The answers live in the session state only.
+Doubt ("I don't know", "maybe": UnsureIntent) is unclear, never a no. Help, pain, repeat and
+"why are you asking" re-ask without counting. The answers live in the session state only.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ SCREENING_KEYS: dict[str, set[str]] = {
     "triage": set(), "triage_reprompt": set(), "triage_unclear": set(), "triage_help": set(),
     "see_doctor_today": set(), "see_doctor_soon": set(), "see_doctor_question": set(),
     "blocked": set(), "unclear": set(), "unclear_end": set(), "help": set(),
+    "reason": set(), "unsure": set(), "unsure_end": set(),
 }
 # The open question in each screening state: (question, reprompt).
 _ASKS = {SCREENING: ("question", "reprompt"), FOLLOWUP: ("followup", "followup_reprompt"),
@@ -71,6 +73,8 @@ def answer(turn: Turn) -> Reply | None:
     st, intent, where = turn.state, turn.intent, turn.state["state"]
     if intent == C.HELP:
         return question(turn, turn.speech(turn.s("triage_help" if where == TRIAGE else "help")))
+    if intent in (C.REPEAT, C.WHY_ASK):
+        return question(turn, turn.speech(turn.s("triage_help" if where == TRIAGE else "reason")))
     if intent == C.PAIN:
         return question(turn, turn.speech(turn.t("pain_warning")))
     if where == SCREENING and intent == C.NO:
@@ -90,9 +94,11 @@ def answer(turn: Turn) -> Reply | None:
     if where == TRIAGE:                        # doubt about "today" is taken as today
         return _advice(turn, "see_doctor_soon" if intent == C.NO else
                        "see_doctor_today" if intent == C.YES else "triage_unclear")
-    # anything else is unclear: ask once more, then end safely without starting
+    # anything else is unclear (doubt too, in its own words): ask once more, then end
+    # safely without starting
+    kind = "unsure" if intent == C.UNSURE else "unclear"
     if st["unclear"] >= 1:
         st.update(state=MENU, pending=None, unclear=0)
-        return end(turn, turn.speech(turn.s("unclear_end")))
+        return end(turn, turn.speech(turn.s(kind + "_end")))
     st["unclear"] = 1
-    return question(turn, turn.speech(turn.s("unclear")))
+    return question(turn, turn.speech(turn.s(kind)))

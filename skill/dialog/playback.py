@@ -156,7 +156,7 @@ def play(turn: Turn, lead: str | None = None) -> Reply:
                                  "index": st["index"]})
     routine = turn.routine
     index = st["index"]
-    st["state"] = ROUTINE
+    st.update(state=ROUTINE, skip=False)
     all_pages = pages(turn, routine, index)
     st["part"] = part = min(st["part"], len(all_pages) - 1)
     sp = turn.speech(lead) if lead else turn.speech()
@@ -205,15 +205,17 @@ def finish(turn: Turn, sp: Speech, shown_parts: int | None = None) -> Reply:
 
 
 def advance(turn: Turn) -> Reply:
-    """Next page of this stretch, else the next stretch, else the summary."""
+    """Next page of this stretch, else the next stretch, else the summary. After pain or
+    "this one is too hard" (`skip`), "next" and "skip" leave the stretch for the next one."""
     st = turn.state
     routine = turn.routine
-    if st["state"] != PAIN and st["part"] < len(pages(turn, routine, st["index"])) - 1:
+    skipping = st["state"] == PAIN or st["skip"]
+    if not skipping and st["part"] < len(pages(turn, routine, st["index"])) - 1:
         st["part"] += 1
         return play(turn)
     if st["index"] >= len(routine.items) - 1:
         return finish(turn, turn.speech())
-    if st["state"] != PAIN:                # a stretch done (not one skipped because it hurt)
+    if not skipping:                       # a stretch done (not one skipped: hurt, too hard)
         memory.record_seen(turn, routine.items[st["index"]].exercise.id)
     st.update(index=st["index"] + 1, part=0, version="")
     return play(turn)
@@ -315,12 +317,19 @@ def pain(turn: Turn) -> Reply:
     return ask(turn, turn.speech(turn.t("pain")), turn.t("pain_check"), turn.t("pain_check_reprompt"))
 
 
-def pain_answer(turn: Turn) -> Reply:
-    """Any intent while the pain question is open (stop is handled before)."""
+def pain_question(turn: Turn, sp: Speech) -> Reply:
+    """Ask the pain question (which kind is it?) again after `sp`."""
+    return ask(turn, sp, turn.t("pain_check"), turn.t("pain_check_reprompt"))
+
+
+def pain_answer(turn: Turn, faq: str | None = None) -> Reply:
+    """Any intent while the pain question is open (stop is handled before). A question
+    (`faq`, "should I see a doctor") is answered, and the pain question asked again."""
     st, intent = turn.state, turn.intent
+    if faq is not None:
+        return pain_question(turn, turn.speech(*turn.content.faq[faq].answer))
     if intent in (C.HELP, C.PAIN):
-        return ask(turn, turn.speech(turn.t("pain_check_help")), turn.t("pain_check"),
-                   turn.t("pain_check_reprompt"))
+        return pain_question(turn, turn.speech(turn.t("pain_check_help")))
     if intent == C.NO:
         st.update(state=PAIN, unclear=0)
         return follow_up(turn, turn.speech(turn.t("pain_mild")))
@@ -328,8 +337,7 @@ def pain_answer(turn: Turn) -> Reply:
         st.update(state=MENU, blocked=True, unclear=0, version="")
         return end(turn, turn.speech(turn.t("pain_stop")))
     st["unclear"] = 1
-    return ask(turn, turn.speech(turn.t("pain_check_unclear")), turn.t("pain_check"),
-               turn.t("pain_check_reprompt"))
+    return pain_question(turn, turn.speech(turn.t("pain_check_unclear")))
 
 
 def confirm_again(turn: Turn) -> Reply:

@@ -57,7 +57,8 @@ _TOKEN_CHARS = 12
 def fresh_state() -> dict:
     return {"state": MENU, "routine": None, "index": 0, "part": 0, "pending": None,
             "cleared": False, "blocked": False, "unclear": 0, "back": None,
-            "taught": False, "version": "", "remind": None, "hurt": False, "gate": None}
+            "taught": False, "version": "", "remind": None, "hurt": False, "gate": None,
+            "skip": False}
 
 
 # An open daily-reminder question (skill/dialog/reminders.py): which one, the time ("HH:MM")
@@ -139,7 +140,7 @@ def validate_state(raw: Any, content: Content) -> dict | None:
     s = raw
     if s["state"] not in STATES or s["back"] not in (None, *STATES):
         return None
-    if not all(isinstance(s[k], bool) for k in ("cleared", "blocked", "taught", "hurt")):
+    if not all(isinstance(s[k], bool) for k in ("cleared", "blocked", "taught", "hurt", "skip")):
         return None
     if s["version"] not in VERSIONS:
         return None

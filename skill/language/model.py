@@ -1,17 +1,22 @@
-"""Generate the Alexa interaction model (`python -m skill model [--check]`).
+"""Generate the Alexa interaction model (`python -m skill model [--check|--stats|--sample T]`).
 
 Inputs:
-- `interaction_model/source/en-US.yaml`: the hand-written language (sample utterances per
-  intent, the values of the PreferenceChange slot type, a few extra synonyms);
+- `interaction_model/source/<locale>/*.yaml`: the hand-written language as sentence
+  templates in Home Assistant's template language, parsed and expanded by `hassil`
+  (alternatives `(a|b)`, optional words `[x]`, slots `{routine}`, shared rules `<back>`).
+  `_common.yaml` holds the shared vocabulary (expansion rules) and the slot lists; every
+  other file holds the templates of one area of the conversation, one block per intent.
 - `content/` (through `skill.content.load_content()`): the slot values for routines, body
-  areas, positions and FAQ topics, so a routine added to the content is speakable at once.
+  areas, positions and FAQ topics, and the FAQ topics themselves: each topic is an intent of
+  its own (`constants.faq_intent(id)`), so a question resolves to its topic by meaning.
 
-Output: `interaction_model/interactionModels/custom/en-US.json` (ASK CLI v2 skill package
-layout), written deterministically (sorted keys, stable order, trailing newline) so that
-`--check` can tell whether the committed file is stale.
+Output: `interaction_model/interactionModels/custom/<locale>.json` (ASK CLI v2 layout),
+written deterministically so that `--check` can tell whether the committed file is stale.
 
-Intent, slot and slot-type names come from `skill.constants` only; the source file may not
-declare any other intent, and must declare every one of them.
+Checks (a `ModelError` names the file, intent and template): intent names come from
+`skill.constants` or the FAQ ids only, and every one has templates; a sample belongs to one
+intent only, also after its slots are filled with every value (and against Amazon's own
+phrases for the built-in intents); Alexa's limits (see LIMITS below) hold.
 """
 from __future__ import annotations
 
@@ -23,15 +28,22 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
+from hassil import parse_sentence
+from hassil.errors import HassilError
+from hassil.expression import ListReference, Sentence
+from hassil.intents import WildcardSlotList
+from hassil.sample import sample_expression
 
 from skill import constants as C
 
 from skill.config import REPO_ROOT as ROOT
-SOURCE_PATH = ROOT / "interaction_model" / "source" / f"{C.LOCALE}.yaml"
+SOURCE_DIR = ROOT / "interaction_model" / "source" / C.LOCALE
+COMMON_FILE = "_common.yaml"
 MODEL_PATH = ROOT / "interaction_model" / "interactionModels" / "custom" / f"{C.LOCALE}.json"
 MANIFEST_PATH = ROOT / "interaction_model" / "skill.json"
 
-# Which slots each intent carries (name, type). Intents not listed have none.
+# Which slots each intent carries (name, type). Intents not listed have none. The list a
+# template names in braces is the slot: `{part}` fills the slot `part`.
 INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
     C.START_ROUTINE: (
         (C.SLOT_ROUTINE, C.TYPE_ROUTINE),
@@ -41,20 +53,71 @@ INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
     C.QUESTION: ((C.SLOT_TOPIC, C.TYPE_TOPIC),),
     C.SET_PREFERENCE: ((C.SLOT_PREFERENCE, C.TYPE_PREFERENCE),),
     C.SET_REMINDER: ((C.SLOT_TIME, C.TYPE_TIME),),
+    C.PAIN: ((C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
 }
+# A FAQ topic's intent may say where, when and for what ("why does my {part} crack {when}",
+# "is heat good for {trouble}"): the parts of a question that vary apart from its meaning, so
+# one template covers the ways people end a sentence within Alexa's 1.5 MB. The answer
+# ignores them.
+FAQ_SLOTS: tuple[tuple[str, str], ...] = (
+    (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN), (C.SLOT_TROUBLE, C.TYPE_TROUBLE))
+SLOT_TYPE = {slot: type_ for slots in [*INTENT_SLOTS.values(), FAQ_SLOTS] for slot, type_ in slots}
+
+
+def intent_slots(name: str) -> tuple[tuple[str, str], ...]:
+    """The slots an intent may carry (name, type)."""
+    if name.startswith(C.FAQ_INTENT_PREFIX):
+        return FAQ_SLOTS
+    return INTENT_SLOTS.get(name, ())
 
 ALL_INTENTS: tuple[str, ...] = tuple(C.CUSTOM_INTENTS) + tuple(C.BUILTIN_INTENTS)
 
 # Alexa refuses sample utterances on AMAZON.FallbackIntent.
 NO_SAMPLES = frozenset({C.FALLBACK})
 
-# Slot types whose values come from the content, and which the source may extend with
-# extra synonyms keyed by the content id.
+# Slot types whose values come from the content (name and synonyms of each entry); the
+# source's list of the same slot may add spoken variants, keyed by content id (`out`).
 CONTENT_TYPES = (C.TYPE_ROUTINE, C.TYPE_AREA, C.TYPE_POSITION, C.TYPE_TOPIC)
 
-MIN_CUSTOM_SAMPLES = 25
-MAX_SAMPLE_CHARS = 200
+# Phrases Amazon's built-in intents understand without samples of ours (the ones Amazon
+# lists and virtual-alexa adds, node_modules/virtual-alexa/lib/src/model/BuiltinUtterances.js).
+# No other intent may claim them: Alexa would not know which one is meant.
+AMAZON_PHRASES: dict[str, tuple[str, ...]] = {
+    C.CANCEL: ("cancel", "never mind"),
+    C.HELP: ("help", "help me"),
+    C.NAVIGATE_HOME: ("home", "go home"),
+    C.NEXT: ("next", "skip", "skip forward"),
+    C.NO: ("no", "no thanks"),
+    C.PAUSE: ("pause", "pause that"),
+    C.PREVIOUS: ("go back", "previous", "skip back", "back up"),
+    C.REPEAT: ("repeat", "say that again", "repeat that"),
+    C.RESUME: ("resume", "continue", "keep going"),
+    C.START_OVER: ("start over", "restart", "start again"),
+    C.STOP: ("stop", "off", "shut up"),
+    C.YES: ("yes", "yes please", "sure"),
+}
+
+# ----------------------------------------------------------------------------- limits
+# Documented (developer.amazon.com, "Create the Interaction Model for Your Skill",
+# section "Interaction model limits"): the whole model 1.5 MB, 250 intents, 350 intents
+# and slot types together, 140 characters per slot value and per synonym. We count
+# 1.5 MB as 1,500,000 bytes of the committed JSON text, the smaller reading.
+MAX_MODEL_BYTES = 1_500_000
+MAX_INTENTS = 250
+MAX_INTENTS_AND_TYPES = 350
 MAX_SLOT_VALUE_CHARS = 140
+# Not documented as numbers; conservative bounds of our own:
+MAX_SAMPLE_CHARS = 200            # no sample is near this; a runaway template would be
+MAX_SAMPLES_PER_INTENT = 3000     # Amazon publishes none; tools stop at 2000 "to stay
+                                  # within ASK limits", so we stay within 1.5 times that
+MAX_EXPANSIONS_PER_TEMPLATE = 1500   # one template line; beyond it, write two templates
+MIN_CUSTOM_SAMPLES = 25           # Amazon's advice for a custom intent: many varied samples
+
+LIMITS = {
+    "model bytes": MAX_MODEL_BYTES, "intents": MAX_INTENTS,
+    "intents and slot types": MAX_INTENTS_AND_TYPES, "slot value characters": MAX_SLOT_VALUE_CHARS,
+    "sample characters": MAX_SAMPLE_CHARS, "samples per intent": MAX_SAMPLES_PER_INTENT,
+}
 
 
 class ModelError(Exception):
@@ -114,7 +177,10 @@ _WORD = re.compile(r"^[a-z]+(?:'[a-z]+)*$")
 
 
 def sample_problems(sample: str, slot_names: Iterable[str] = ()) -> list[str]:
-    """What is wrong with a sample utterance for the Alexa model builder (empty: fine)."""
+    """What is wrong with a sample utterance for the Alexa model builder (empty: fine).
+
+    Alexa takes letters, spaces, apostrophes, periods in abbreviations and {slots}; no
+    numerals (spelled out), no other punctuation."""
     problems: list[str] = []
     allowed = set(slot_names)
     if not isinstance(sample, str) or not sample:
@@ -143,6 +209,8 @@ def sample_problems(sample: str, slot_names: Iterable[str] = ()) -> list[str]:
         elif not _WORD.match(token):
             problems.append(f"word {token!r} has characters other than lower-case letters "
                             "and inner apostrophes")
+    if seen_slots and len(seen_slots) == len(sample.split()) > 1:
+        problems.append("only slots, no words")
     return problems
 
 
@@ -155,73 +223,187 @@ def sample_key(sample: str, slot_types: Mapping[str, str]) -> str:
 
 # --------------------------------------------------------------------------- source
 
-def load_source(path: Path | str = SOURCE_PATH) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    if not isinstance(data, dict):
-        raise ModelError(f"{path}: expected a mapping at the top level")
-    return data
+def load_source(path: Path | str = SOURCE_DIR) -> dict:
+    """The template files of one locale, merged: {"language", "intents": {name: [template]},
+    "expansion_rules": {name: template}, "lists": {slot: {"values": [...]}}, "where": {...}}.
+    `where` says which file declared each intent, rule and list (for error messages)."""
+    directory = Path(path)
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise ModelError(f"{_shown(directory)}: no template files (*.yaml)")
+    merged: dict[str, Any] = {"language": None, "intents": {}, "expansion_rules": {},
+                              "lists": {}, "where": {}}
+    for file in files:
+        name = _shown(file)
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ModelError(f"{name}: not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise ModelError(f"{name}: expected a mapping at the top level")
+        unknown = set(data) - {"language", "intents", "expansion_rules", "lists"}
+        if unknown:
+            raise ModelError(f"{name}: unknown top-level keys: {', '.join(sorted(unknown))}")
+        if data.get("language") != "en":
+            raise ModelError(f"{name}: 'language' must be en")
+        merged["language"] = "en"
+        for intent, body in (data.get("intents") or {}).items():
+            blocks = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(blocks, list) or not all(
+                    isinstance(b, dict) and set(b) == {"sentences"}
+                    and isinstance(b["sentences"], list) for b in blocks):
+                raise ModelError(f"{name}: intents.{intent} must be "
+                                 "{data: [{sentences: [template, ...]}, ...]} ([] for none)")
+            _claim(merged, f"intent {intent}", name)
+            merged["intents"][intent] = [t for b in blocks for t in b["sentences"]]
+        for rule, text in (data.get("expansion_rules") or {}).items():
+            _claim(merged, f"rule <{rule}>", name)
+            merged["expansion_rules"][rule] = text
+        for slot, body in (data.get("lists") or {}).items():
+            if not isinstance(body, dict) or not isinstance(body.get("values"), list):
+                raise ModelError(f"{name}: lists.{slot} must be {{values: [...]}}")
+            _claim(merged, f"list {{{slot}}}", name)
+            merged["lists"][slot] = body
+    return merged
 
 
-def _intent_slot_types(intent: str) -> dict[str, str]:
-    return dict(INTENT_SLOTS.get(intent, ()))
+def _claim(merged: dict, what: str, file: str) -> None:
+    if what in merged["where"]:
+        raise ModelError(f"{file}: {what} is already declared in {merged['where'][what]}")
+    merged["where"][what] = file
 
 
-def _check_source(source: Mapping[str, Any]) -> None:
-    where = "interaction_model/source/en-US.yaml"
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _where(source: Mapping[str, Any], what: str) -> str:
+    return source.get("where", {}).get(what, "interaction_model/source")
+
+
+class _Expander:
+    """hassil's parser and sampler over the source's rules; lists print as {slot}."""
+
+    def __init__(self, source: Mapping[str, Any]):
+        self.source = source
+        self.rules: dict[str, Sentence] = {}
+        for name, text in source["expansion_rules"].items():
+            self.rules[name] = self._parse(str(text), f"rule <{name}>")
+        self.wild = {slot: WildcardSlotList(name=slot) for slot in SLOT_TYPE}
+
+    def _parse(self, text: str, what: str) -> Sentence:
+        try:
+            return parse_sentence(text, keep_text=True)
+        except Exception as exc:        # hassil raises several kinds for bad syntax
+            raise ModelError(f"{_where(self.source, what)}: {what}: cannot parse "
+                             f"{text!r}: {exc}") from None
+
+    def expand(self, template: str, what: str, limit: int = MAX_EXPANSIONS_PER_TEMPLATE,
+               lists: Mapping[str, Any] | None = None) -> list[str]:
+        """The sentences a template stands for, in order, without duplicates."""
+        if not isinstance(template, str) or not template.strip():
+            raise ModelError(f"{_where(self.source, what)}: {what}: empty template")
+        sentence = self._parse(template, what)
+        out: dict[str, None] = {}
+        try:
+            for text in sample_expression(sentence.expression, slot_lists=lists or self.wild,
+                                          expansion_rules=self.rules):
+                out[" ".join(text.split())] = None
+                if len(out) > limit:
+                    raise ModelError(
+                        f"{_where(self.source, what)}: {what}: template {template!r} expands to "
+                        f"more than {limit} sentences; split it into smaller templates")
+        except HassilError as exc:
+            raise ModelError(f"{_where(self.source, what)}: {what}: template {template!r}: "
+                             f"{exc}") from None
+        except RecursionError:
+            raise ModelError(f"{_where(self.source, what)}: {what}: template {template!r}: "
+                             "rules refer to each other in a circle") from None
+        return list(out)
+
+    def list_names(self, template: str) -> set[str]:
+        sentence = self._parse(template, "template")
+        return {ref.slot_name for ref in sentence.expression.list_references(self.rules)
+                if isinstance(ref, ListReference)}
+
+
+def intent_names(content: Any) -> tuple[str, ...]:
+    """Every intent of the model, in model order: ours, one per FAQ topic, Amazon's."""
+    return (tuple(C.CUSTOM_INTENTS) + tuple(C.faq_intent(i) for i in content.faq)
+            + tuple(C.BUILTIN_INTENTS))
+
+
+def expand_intents(source: Mapping[str, Any], content: Any) -> dict[str, list[str]]:
+    """Every intent's samples (slots as {name}), checked one by one."""
     intents = source.get("intents")
     if not isinstance(intents, dict):
-        raise ModelError(f"{where}: 'intents' must map intent names to lists of samples")
-    unknown = sorted(set(intents) - set(ALL_INTENTS))
-    if unknown:
-        raise ModelError(f"{where}: intents not in skill.constants: {', '.join(unknown)}")
-    missing = [name for name in ALL_INTENTS if name not in intents]
+        raise ModelError("interaction_model/source: no intents")
+    faq_names = {C.faq_intent(i): i for i in content.faq}
+    names = intent_names(content)
+    for name in sorted(set(intents) - set(names)):
+        where = _where(source, f"intent {name}")
+        if name.startswith(C.FAQ_INTENT_PREFIX):
+            raise ModelError(f"{where}: {name} names an unknown FAQ topic (content/faq.yaml "
+                             f"ids: {', '.join(content.faq)}); topic intents are "
+                             f"constants.faq_intent(id)")
+        raise ModelError(f"{where}: intent {name} is not in skill.constants "
+                         "and is no FAQ topic")
+    missing = [n for n in names if n not in intents]
     if missing:
-        raise ModelError(f"{where}: intents missing (declare them, with [] if no samples): "
-                         + ", ".join(missing))
-    owner: dict[str, str] = {}
-    for intent in ALL_INTENTS:
-        samples = intents[intent] or []
-        if not isinstance(samples, list):
-            raise ModelError(f"{where}: intents.{intent} must be a list of samples")
-        if intent in NO_SAMPLES and samples:
-            raise ModelError(f"{where}: intents.{intent}: Alexa allows no samples here")
-        if intent in C.CUSTOM_INTENTS and len(set(samples)) < MIN_CUSTOM_SAMPLES:
-            raise ModelError(f"{where}: intents.{intent} has {len(set(samples))} samples; "
-                             f"a custom intent needs at least {MIN_CUSTOM_SAMPLES}")
-        slot_types = _intent_slot_types(intent)
-        for sample in samples:
-            problems = sample_problems(sample, slot_types)
-            if problems:
-                raise ModelError(f"{where}: intents.{intent}: sample {sample!r}: "
-                                 + "; ".join(problems))
-            key = sample_key(sample, slot_types)
-            if key in owner and owner[key] != intent:
-                raise ModelError(f"{where}: sample {sample!r} is in both {owner[key]} and "
-                                 f"{intent}; Alexa needs each utterance in one intent only")
-            owner[key] = intent
-    prefs = source.get("preference_values")
-    if not isinstance(prefs, dict) or set(prefs) != set(C.PREFERENCE_VALUES):
-        have = sorted(prefs) if isinstance(prefs, dict) else []
-        raise ModelError(f"{where}: 'preference_values' must define exactly "
-                         f"{', '.join(C.PREFERENCE_VALUES)} (has {', '.join(have) or 'none'})")
-    for pid, entry in prefs.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise ModelError(f"{where}: preference_values.{pid} needs a 'name' string")
-        if not isinstance(entry.get("synonyms", []) or [], list):
-            raise ModelError(f"{where}: preference_values.{pid}.synonyms must be a list")
-    extra = source.get("extra_synonyms") or {}
-    if not isinstance(extra, dict):
-        raise ModelError(f"{where}: 'extra_synonyms' must map slot type -> id -> list")
-    for type_name, by_id in extra.items():
-        if type_name not in CONTENT_TYPES:
-            raise ModelError(f"{where}: extra_synonyms.{type_name}: only "
-                             f"{', '.join(CONTENT_TYPES)} take extra synonyms")
-        if not isinstance(by_id, dict):
-            raise ModelError(f"{where}: extra_synonyms.{type_name} must map ids to lists")
+        faq = [f"{n} (FAQ topic {faq_names[n]})" for n in missing if n in faq_names]
+        other = [n for n in missing if n not in faq_names]
+        raise ModelError("interaction_model/source: intents without templates (declare them, "
+                         "with {data: []} if Amazon's own phrases are enough): "
+                         + ", ".join(other + faq))
+    expander = _Expander(source)
+    out: dict[str, list[str]] = {}
+    for name in names:
+        where = _where(source, f"intent {name}")
+        templates = intents[name] or []
+        if not isinstance(templates, list):
+            raise ModelError(f"{where}: intents.{name} must be a list of templates")
+        if name in NO_SAMPLES and templates:
+            raise ModelError(f"{where}: intents.{name}: Alexa allows no samples here")
+        slots = dict(intent_slots(name))
+        samples: dict[str, None] = {}
+        for template in templates:
+            for sample in expander.expand(template, f"intent {name}"):
+                problems = sample_problems(sample, slots)
+                if problems:
+                    raise ModelError(f"{where}: intents.{name}: template {template!r} gives "
+                                     f"{sample!r}: " + "; ".join(problems))
+                samples[sample] = None
+        custom = name in C.CUSTOM_INTENTS or name in faq_names
+        if custom and len(samples) < MIN_CUSTOM_SAMPLES:
+            raise ModelError(f"{where}: intents.{name} has {len(samples)} samples; a custom "
+                             f"intent needs at least {MIN_CUSTOM_SAMPLES}")
+        out[name] = list(samples)
+    return out
 
 
-# --------------------------------------------------------------------------- building
+# --------------------------------------------------------------------------- slot values
+
+def _source_values(source: Mapping[str, Any], slot: str, expander: _Expander
+                   ) -> list[tuple[str, list[str]]]:
+    """(id, phrases) from the source's list for `slot`, in order of first mention. A plain
+    string is its own id (spaces as underscores); {in: template, out: id} adds phrases."""
+    body = source["lists"].get(slot) or {"values": []}
+    what = f"list {{{slot}}}"
+    by_id: dict[str, list[str]] = {}
+    for entry in body["values"]:
+        if isinstance(entry, str):
+            value_id, template = entry.strip().replace(" ", "_"), entry
+        elif isinstance(entry, dict) and set(entry) == {"in", "out"}:
+            value_id, template = str(entry["out"]), str(entry["in"])
+        else:
+            raise ModelError(f"{_where(source, what)}: lists.{slot}: each value is a string or "
+                             f"{{in: template, out: id}}, not {entry!r}")
+        phrases = by_id.setdefault(value_id, [])
+        for phrase in expander.expand(template, what, lists={}):
+            if phrase not in phrases:
+                phrases.append(phrase)
+    return list(by_id.items())
+
 
 def _values_from(entries: Iterable[tuple[str, str, Iterable[str]]], type_name: str,
                  warnings: list[str]) -> list[dict]:
@@ -247,10 +429,6 @@ def _values_from(entries: Iterable[tuple[str, str, Iterable[str]]], type_name: s
                 continue
             used[s] = value_id
             syns.append(s)
-        for phrase in [spoken, *syns]:
-            if len(phrase) > MAX_SLOT_VALUE_CHARS:
-                warnings.append(f"{type_name}: {phrase!r} is longer than "
-                                f"{MAX_SLOT_VALUE_CHARS} characters")
         value: dict[str, Any] = {"id": value_id, "name": {"value": spoken}}
         if syns:
             value["name"]["synonyms"] = syns
@@ -258,83 +436,248 @@ def _values_from(entries: Iterable[tuple[str, str, Iterable[str]]], type_name: s
     return values
 
 
-def _content_entries(content: Any, source: Mapping[str, Any]) -> dict[str, list]:
-    extra = source.get("extra_synonyms") or {}
-
-    def with_extra(type_name: str, rows: list[tuple[str, str, list]]) -> list:
-        more = extra.get(type_name) or {}
-        ids = {row[0] for row in rows}
-        dangling = sorted(set(more) - ids)
-        if dangling:
-            raise ModelError(f"interaction_model/source/en-US.yaml: extra_synonyms."
-                             f"{type_name}: no such id in the content: {', '.join(dangling)}")
-        return [(i, n, list(s) + list(more.get(i) or ())) for i, n, s in rows]
-
-    routines = [(r.id, r.name, list(r.synonyms or ())) for r in content.routines.values()]
-    areas = [(a.id, a.name, list(a.synonyms or ())) for a in content.areas.values()]
-    positions = [(p.id, p.name, list(p.synonyms or ())) for p in content.positions.values()]
-    topics = [(f.id, f.topic, list(f.synonyms or ())) for f in content.faq.values()]
-    return {
-        C.TYPE_ROUTINE: with_extra(C.TYPE_ROUTINE, routines),
-        C.TYPE_AREA: with_extra(C.TYPE_AREA, areas),
-        C.TYPE_POSITION: with_extra(C.TYPE_POSITION, positions),
-        C.TYPE_TOPIC: with_extra(C.TYPE_TOPIC, topics),
+def slot_type_entries(content: Any, source: Mapping[str, Any]
+                      ) -> dict[str, list[tuple[str, str, list[str]]]]:
+    """(id, name, synonyms) per slot type: content entries with the source's extra phrases,
+    and the source's own lists."""
+    expander = _Expander(source)
+    for slot in sorted(set(source["lists"]) - set(SLOT_TYPE)):
+        raise ModelError(f"{_where(source, f'list {{{slot}}}')}: lists.{slot}: no intent has "
+                         f"a slot {slot!r} (skill/language/model.py INTENT_SLOTS)")
+    rows = {
+        C.TYPE_ROUTINE: [(r.id, r.name, list(r.synonyms or ())) for r in content.routines.values()],
+        C.TYPE_AREA: [(a.id, a.name, list(a.synonyms or ())) for a in content.areas.values()],
+        C.TYPE_POSITION: [(p.id, p.name, list(p.synonyms or ())) for p in content.positions.values()],
+        C.TYPE_TOPIC: [(f.id, f.topic, list(f.synonyms or ())) for f in content.faq.values()],
     }
+    out: dict[str, list[tuple[str, str, list[str]]]] = {}
+    for slot, type_name in sorted(SLOT_TYPE.items(), key=lambda kv: kv[1]):
+        if type_name.startswith("AMAZON."):      # Amazon's own slot types carry no values
+            if slot in source["lists"]:
+                raise ModelError(f"{_where(source, f'list {{{slot}}}')}: lists.{slot}: "
+                                 f"{type_name} is Amazon's; it takes no values of ours")
+            continue
+        extra = _source_values(source, slot, expander)
+        what = f"list {{{slot}}}"
+        if type_name in rows:
+            ids = {row[0] for row in rows[type_name]}
+            dangling = sorted({i for i, _ in extra} - ids)
+            if dangling:
+                raise ModelError(f"{_where(source, what)}: lists.{slot}: no such id in the "
+                                 f"content: {', '.join(dangling)}")
+            more = dict(extra)
+            out[type_name] = [(i, n, s + more.get(i, [])) for i, n, s in rows[type_name]]
+            continue
+        if type_name == C.TYPE_PREFERENCE and [i for i, _ in extra] != list(C.PREFERENCE_VALUES):
+            raise ModelError(f"{_where(source, what)}: lists.{slot} must define exactly "
+                             f"{', '.join(C.PREFERENCE_VALUES)} in that order (has "
+                             f"{', '.join(i for i, _ in extra) or 'none'})")
+        if not extra:
+            raise ModelError(f"interaction_model/source: lists.{slot}: slot type {type_name} "
+                             "has no values")
+        out[type_name] = [(i, phrases[0], phrases[1:]) for i, phrases in extra]
+    return out
 
+
+# --------------------------------------------------------------------------- checks
+
+def _phrases(type_entry: Mapping[str, Any]) -> list[str]:
+    return [p for v in type_entry["values"]
+            for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
+
+
+class _Automaton:
+    """All samples of one intent as one word automaton: a trie of their tokens (words, and
+    slots standing for every phrase of their type). Two intents share a sentence exactly
+    when their automata accept a common word sequence, found by walking both at once
+    (`meet`), without listing every slot filling."""
+
+    def __init__(self, intent: str, samples: Iterable[str], slot_types: Mapping[str, str],
+                 tries: Mapping[str, dict]):
+        self.intent, self.tries = intent, tries
+        self.root: dict = {"words": {}, "slots": {}, "sample": None}
+        for sample in samples:
+            node = self.root
+            for token in sample.split():
+                slot = _SLOT_TOKEN.match(token)
+                if slot:
+                    edges, key = node["slots"], slot_types[slot.group(1)]
+                else:
+                    edges, key = node["words"], token
+                node = edges.setdefault(key, {"words": {}, "slots": {}, "sample": None})
+            node["sample"] = node["sample"] or sample
+
+    def steps(self, state: tuple) -> dict[str, list[tuple]]:
+        """The words allowed from a state, each with the states it leads to. A state is
+        ("at", node) between tokens, or ("in", phrase trie node, node after the slot)."""
+        out: dict[str, list[tuple]] = {}
+
+        def enter(kids: dict, after: dict) -> None:
+            for word, child in kids.items():
+                targets = out.setdefault(word, [])
+                if child["<kids>"]:
+                    targets.append(("in", child, after))
+                if child["<end>"]:
+                    targets.append(("at", after))
+
+        if state[0] == "in":
+            enter(state[1]["<kids>"], state[2])
+            return out
+        node = state[1]
+        for word, child in node["words"].items():
+            out.setdefault(word, []).append(("at", child))
+        for type_name, child in node["slots"].items():
+            enter(self.tries[type_name]["<kids>"], child)
+        return out
+
+    def meet(self, other: "_Automaton", limit: int) -> list[tuple[str, str, str]]:
+        """Sentences both intents accept: (sentence, our sample, their sample)."""
+        found: list[tuple[str, str, str]] = []
+        start = (("at", self.root), ("at", other.root))
+        seen = {_state_key(start)}
+        todo = [(start, ())]
+        while todo and len(found) < limit:
+            (a, b), words = todo.pop()
+            if a[0] == "at" and b[0] == "at" and a[1]["sample"] and b[1]["sample"]:
+                found.append((" ".join(words), a[1]["sample"], b[1]["sample"]))
+            steps_a, steps_b = self.steps(a), other.steps(b)
+            for word in steps_a.keys() & steps_b.keys():
+                for na in steps_a[word]:
+                    for nb in steps_b[word]:
+                        key = _state_key((na, nb))
+                        if key not in seen:
+                            seen.add(key)
+                            todo.append(((na, nb), words + (word,)))
+        return found
+
+
+def _state_key(pair: tuple) -> tuple:
+    return tuple(x for state in pair for x in (state[0], *map(id, state[1:])))
+
+
+def _tries(phrases: Mapping[str, list[str]]) -> dict[str, dict]:
+    """A word trie per slot type."""
+    out = {}
+    for type_name, values in phrases.items():
+        root: dict = {"<kids>": {}, "<end>": False}
+        for phrase in values:
+            node = root
+            for word in phrase.split():
+                node = node["<kids>"].setdefault(word, {"<kids>": {}, "<end>": False})
+            node["<end>"] = True
+        out[type_name] = root
+    return out
+
+
+# What Amazon's own slot types stand for in the check below: phrases Alexa fills them with
+# (it has no value list of ours), so that "{time}" alone still clashes with "seven" elsewhere.
+BUILTIN_SLOT_PHRASES: dict[str, tuple[str, ...]] = {
+    C.TYPE_TIME: ("seven", "seven a m", "seven p m", "six thirty", "eight o'clock", "noon",
+                  "midday", "midnight", "half past seven", "morning", "tonight", "this evening",
+                  "in the morning", "in the evening", "at night", "seven in the morning"),
+}
+
+
+def check_unique(intents: Mapping[str, list[str]], types: Mapping[str, Any]) -> None:
+    """No sentence belongs to two intents, with the slots filled by every value, and none
+    claims a phrase of Amazon's built-in intents."""
+    tries = _tries({**{name: list(p) for name, p in BUILTIN_SLOT_PHRASES.items()},
+                    **{name: _phrases(t) for name, t in types.items()}})
+    automata = [_Automaton(name, [*samples, *AMAZON_PHRASES.get(name, ())],
+                           dict(intent_slots(name)), tries)
+                for name, samples in intents.items()]
+    amazon = {(name, p) for name in intents for p in AMAZON_PHRASES.get(name, ())}
+    clashes = []
+    for i, a in enumerate(automata):
+        for b in automata[i + 1:]:
+            for text, sa, sb in a.meet(b, limit=3):
+                label_a = f"Amazon's {sa!r}" if (a.intent, sa) in amazon else repr(sa)
+                label_b = f"Amazon's {sb!r}" if (b.intent, sb) in amazon else repr(sb)
+                clashes.append(f"{text!r}: {a.intent} ({label_a}) and {b.intent} ({label_b})")
+        if len(clashes) >= 40:
+            break
+    if clashes:
+        raise ModelError("a sample is in two intents (Alexa needs each utterance in one "
+                         "intent only; for slots, with every value filled in):\n  "
+                         + "\n  ".join(clashes))
+
+
+def limit_problems(model: Mapping[str, Any], text: str) -> list[str]:
+    """Where the model breaks Alexa's limits (LIMITS); empty when it fits."""
+    lm = model["interactionModel"]["languageModel"]
+    problems = []
+    size = len(text.encode("utf-8"))
+    if size > MAX_MODEL_BYTES:
+        problems.append(f"the model is {size} bytes; Alexa's limit is {MAX_MODEL_BYTES}")
+    if len(lm["intents"]) > MAX_INTENTS:
+        problems.append(f"{len(lm['intents'])} intents; Alexa's limit is {MAX_INTENTS}")
+    if len(lm["intents"]) + len(lm["types"]) > MAX_INTENTS_AND_TYPES:
+        problems.append(f"{len(lm['intents']) + len(lm['types'])} intents and slot types; "
+                        f"Alexa's limit is {MAX_INTENTS_AND_TYPES}")
+    for intent in lm["intents"]:
+        n = len(intent["samples"])
+        if n > MAX_SAMPLES_PER_INTENT:
+            problems.append(f"{intent['name']} has {n} samples; our bound is "
+                            f"{MAX_SAMPLES_PER_INTENT}")
+        for s in intent["samples"]:
+            if len(s) > MAX_SAMPLE_CHARS:
+                problems.append(f"{intent['name']}: sample longer than {MAX_SAMPLE_CHARS} "
+                                f"characters: {s!r}")
+    for t in lm["types"]:
+        for phrase in _phrases(t):
+            if len(phrase) > MAX_SLOT_VALUE_CHARS:
+                problems.append(f"{t['name']}: slot value longer than {MAX_SLOT_VALUE_CHARS} "
+                                f"characters: {phrase!r}")
+            elif sample_problems(phrase):
+                problems.append(f"{t['name']}: slot value {phrase!r}: "
+                                + "; ".join(sample_problems(phrase)))
+    return problems
+
+
+# --------------------------------------------------------------------------- building
 
 def build_model(content: Any, source: Mapping[str, Any] | str | Path | None = None,
                 warnings: list[str] | None = None) -> dict:
     """The interaction model (ASK CLI v2 JSON as a dict) for `content` and `source`.
 
-    `source` is the parsed source YAML (or its path; default: the committed one).
-    Problems that Alexa would refuse raise `ModelError`; softer ones (a synonym claimed by
-    two values, which is then kept for the first) are appended to `warnings`.
-    """
+    `source` is the merged template source (`load_source()`), or its directory (default:
+    the committed one). Anything Alexa would refuse, or a sample in two intents, raises
+    `ModelError`; softer problems (a synonym claimed by two values, kept for the first) are
+    appended to `warnings`."""
     if source is None or isinstance(source, (str, Path)):
-        source = load_source(source or SOURCE_PATH)
+        source = load_source(source or SOURCE_DIR)
     if warnings is None:
         warnings = []
-    _check_source(source)
-
-    intents = []
-    for name in ALL_INTENTS:
-        samples: list[str] = []
-        for sample in source["intents"][name] or []:
-            if sample not in samples:
-                samples.append(sample)
-        intent: dict[str, Any] = {"name": name, "samples": samples}
-        slots = INTENT_SLOTS.get(name)
-        if slots:
-            intent["slots"] = [{"name": s, "type": t} for s, t in slots]
-        intents.append(intent)
-
-    entries = _content_entries(content, source)
-    prefs = source["preference_values"]
-    entries[C.TYPE_PREFERENCE] = [
-        (pid, prefs[pid]["name"], prefs[pid].get("synonyms") or ())
-        for pid in C.PREFERENCE_VALUES
-    ]
+    samples = expand_intents(source, content)
+    entries = slot_type_entries(content, source)
     types = []
     for type_name in sorted(entries):
         values = _values_from(entries[type_name], type_name, warnings)
         if not values:
             raise ModelError(f"slot type {type_name} has no values (is the content empty?)")
         types.append({"name": type_name, "values": values})
-
-    return {
-        "interactionModel": {
-            "languageModel": {
-                "invocationName": C.INVOCATION_NAME,
-                "intents": intents,
-                "types": types,
-            }
-        }
-    }
+    check_unique(samples, {t["name"]: t for t in types})
+    intents = []
+    for name, intent_samples in samples.items():
+        intent: dict[str, Any] = {"name": name, "samples": intent_samples}
+        slots = [(s, t) for s, t in intent_slots(name)
+                 if name in INTENT_SLOTS or any("{" + s + "}" in x for x in intent_samples)]
+        if slots:
+            intent["slots"] = [{"name": s, "type": t} for s, t in slots]
+        intents.append(intent)
+    model = {"interactionModel": {"languageModel": {
+        "invocationName": C.INVOCATION_NAME, "intents": intents, "types": types}}}
+    problems = limit_problems(model, render(model))
+    if problems:
+        raise ModelError("the model breaks Alexa's limits:\n  " + "\n  ".join(problems))
+    return model
 
 
 def render(model: Mapping[str, Any]) -> str:
-    """The committed text of a model: sorted keys, two-space indent, trailing newline."""
-    return json.dumps(model, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The committed text of a model: sorted keys, two-space indent, trailing newline; the
+    samples one per line without indentation (a tenth of the size, same JSON)."""
+    text = json.dumps(model, indent=2, sort_keys=True, ensure_ascii=False)
+    return re.sub(r'\n {12}(?=")', "\n", text) + "\n"
 
 
 def load_model(path: Path | str = MODEL_PATH) -> dict:
@@ -362,16 +705,42 @@ def filled_samples(language_model: Mapping[str, Any], *, synonyms: bool = False
                            sample.replace("{" + used[0] + "}", phrase))
 
 
+def stats(model: Mapping[str, Any], text: str) -> str:
+    """Counts against the limits, for `--stats` and the report."""
+    lm = model["interactionModel"]["languageModel"]
+    counts = sorted(((len(i["samples"]), i["name"]) for i in lm["intents"]), reverse=True)
+    total = sum(n for n, _ in counts)
+    longest = max((len(s) for i in lm["intents"] for s in i["samples"]), default=0)
+    longest_value = max((len(p) for t in lm["types"] for p in _phrases(t)), default=0)
+    lines = [
+        f"model bytes        {len(text.encode('utf-8')):>9}  limit {MAX_MODEL_BYTES}",
+        f"intents            {len(lm['intents']):>9}  limit {MAX_INTENTS}",
+        f"intents + types    {len(lm['intents']) + len(lm['types']):>9}  limit {MAX_INTENTS_AND_TYPES}",
+        f"samples            {total:>9}",
+        f"most per intent    {counts[0][0]:>9}  limit {MAX_SAMPLES_PER_INTENT} ({counts[0][1]})",
+        f"longest sample     {longest:>9}  limit {MAX_SAMPLE_CHARS} characters",
+        f"longest slot value {longest_value:>9}  limit {MAX_SLOT_VALUE_CHARS} characters",
+        "samples per intent:",
+    ]
+    lines += [f"  {n:>6}  {name}" for n, name in counts]
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- command
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m skill model",
-        description="Generate the Alexa interaction model from "
-                    "interaction_model/source/en-US.yaml and content/.")
+        description="Generate the Alexa interaction model from the sentence templates in "
+                    f"interaction_model/source/{C.LOCALE}/ and content/.")
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if the committed model is stale")
-    parser.add_argument("--source", default=str(SOURCE_PATH), help=argparse.SUPPRESS)
+    parser.add_argument("--stats", action="store_true",
+                        help="print sample counts and size against Alexa's limits")
+    parser.add_argument("--sample", metavar="TEMPLATE",
+                        help="print what one template expands to (with the source's rules)")
+    parser.add_argument("--intent", metavar="NAME", help="print the samples of one intent")
+    parser.add_argument("--source", default=str(SOURCE_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--output", default=str(MODEL_PATH), help=argparse.SUPPRESS)
     return parser
 
@@ -379,31 +748,50 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
-    from skill.content import load_content  # the content loader validates on its own
+    from skill.content import ContentError, load_content  # the loader validates on its own
     output = Path(args.output)
-    shown = output.relative_to(ROOT) if output.is_relative_to(ROOT) else output
-    warnings: list[str] = []
-    from skill.content import ContentError
-
+    shown = _shown(output)
+    try:
+        source = load_source(args.source)
+        if args.sample:
+            for sentence in _Expander(source).expand(args.sample, "--sample", limit=100_000):
+                print(sentence)
+            return 0
+    except ModelError as exc:
+        print(f"model: error: {exc}", file=sys.stderr)
+        return 1
     try:
         content = load_content()
     except ContentError as exc:
         print(f"model: error: the content is invalid, fix it first:\n{exc}", file=sys.stderr)
         return 1
+    warnings: list[str] = []
     try:
-        text = render(build_model(content, load_source(args.source), warnings))
-    except (ModelError, OSError, yaml.YAMLError) as exc:
+        model = build_model(content, source, warnings)
+        text = render(model)
+    except (ModelError, OSError) as exc:
         print(f"model: error: {exc}", file=sys.stderr)
         return 1
     for warning in warnings:
         print(f"model: warning: {warning}", file=sys.stderr)
+    if args.intent:
+        intent = next((i for i in model["interactionModel"]["languageModel"]["intents"]
+                       if i["name"] == args.intent), None)
+        if intent is None:
+            print(f"model: error: no intent {args.intent}", file=sys.stderr)
+            return 1
+        print("\n".join(intent["samples"]))
+        return 0
+    if args.stats:
+        print(stats(model, text))
+        return 0
 
     current = output.read_text(encoding="utf-8") if output.exists() else None
     if args.check:
         if current != text:
             state = "missing" if current is None else "stale"
             print(f"model: {shown} is {state}: it does not match "
-                  "interaction_model/source/en-US.yaml and content/. "
+                  f"interaction_model/source/{C.LOCALE}/ and content/. "
                   "Run `python -m skill model` (or `make model`) and commit the result.",
                   file=sys.stderr)
             return 1

@@ -5,12 +5,14 @@
 //   node tests/va/golden.js --url http://127.0.0.1:PORT/alexa
 //        [--golden tests/golden/en-US.yaml] [--model <en-US.json>] [--jobs N] [--details]
 //
-// For each phrase: a fresh virtual device and user; the context is set up (launch; a
-// routine chosen; "no" to the screening question) through real requests; then the phrase
-// is uttered. virtual-alexa's request filter captures the IntentRequest it generated, so we
-// check the intent and the resolved slot ids (entity resolution), and then check that the
-// skill's answer makes sense there. Prints a JSON summary on stdout; exit 0 if all pass,
-// 1 if any phrase fails, 2 on a usage problem.
+// For each phrase: a fresh virtual device and user; the context is set up through real
+// requests (menu: launch; screening: a routine chosen; routine: "no" to the screening
+// question, the first stretch played; paused: then "pause"; pain: then "it hurts"); then the
+// phrase is said. A phrase the model cannot match is sent as AMAZON.FallbackIntent, as a
+// device would. virtual-alexa's request filter captures the IntentRequest, so we check what
+// the phrase was understood as (tests/golden.py: the intent and slot ids, the FAQ answer
+// spoken, the routine screened for), and that the skill's answer makes sense there. Prints a
+// JSON summary on stdout; exit 0 if all pass, 1 if any phrase fails, 2 on a usage problem.
 
 const fs = require("fs");
 const path = require("path");
@@ -37,13 +39,17 @@ const SETUP_ROUTINE = routineType.values[0].name.value;   // the first routine i
 const STRETCH = /\bstretch \S+ of \S+[:.]/i;
 const GENERIC_ERROR = /something went wrong/i;
 const CLOSES = new Set([C.STOP, C.CANCEL, C.NAVIGATE_HOME]);
+// Slots that say what was asked for; the others (where it hurts, how) may be filled or not.
+const CHECKED_SLOTS = new Set([C.SLOT_ROUTINE, C.SLOT_AREA, C.SLOT_POSITION, C.SLOT_TOPIC, C.SLOT_PREFERENCE]);
 
-function expectedOpen(entry) {
+function expectedOpen(entry, intent) {
   if (typeof entry.open === "boolean") return entry.open;
-  if (CLOSES.has(entry.intent)) return false;
-  if (entry.intent === C.NO && entry.context !== "screening") return false;
+  if (CLOSES.has(intent)) return false;
+  if (intent === C.NO && entry.context !== "screening") return false;
   return true;
 }
+
+const squash = (t) => (t || "").replace(/\s+/g, " ").trim().toLowerCase();
 
 async function setup(alexa, context) {
   const steps = [];
@@ -62,7 +68,13 @@ async function setup(alexa, context) {
   steps.push(r);
   if (!r.open || !STRETCH.test(r.ssml || "")) throw new Error("answering no did not start the routine: " + lib.plain(r.ssml));
   if (context === "routine") return steps;
-  throw new Error("unknown context " + context);
+  const next = { paused: C.PAUSE, pain: C.PAIN }[context];
+  if (!next) throw new Error("unknown context " + context);
+  resp = await alexa.intend(next);
+  r = lib.responseSummary(resp);
+  steps.push(r);
+  if (!r.open || STRETCH.test(r.ssml || "")) throw new Error(`${context} did not hold the routine: ` + lib.plain(r.ssml));
+  return steps;
 }
 
 function checkSlots(entry, req) {
@@ -72,6 +84,7 @@ function checkSlots(entry, req) {
     if (!(intentSlots[entry.intent] || []).includes(name)) problems.push(`golden names slot ${name}, which ${entry.intent} does not have`);
   }
   for (const name of intentSlots[req.intent] || []) {
+    if (!CHECKED_SLOTS.has(name) && want[name] === undefined) continue;
     const got = req.slots[name];
     if (want[name] === undefined) {
       if (got) problems.push(`slot ${name} should be empty, got ${JSON.stringify(got.value)} (${got.id})`);
@@ -84,12 +97,29 @@ function checkSlots(entry, req) {
   return problems;
 }
 
+// Was the phrase understood as the entry says? (Empty list: yes.)
+function checkUnderstood(entry, req, r) {
+  const text = squash(lib.plain(r.ssml));
+  if (entry.faq) {
+    const topic = req.slots[C.SLOT_TOPIC];
+    const asked = req.intent === entry.intent || (req.intent === C.QUESTION && topic && topic.id === entry.faq);
+    if (!asked) return [`understood as ${req.intent}, not the question about ${entry.faq}`];
+    return text.includes(squash(entry.answer)) ? [] : ["the answer about " + entry.faq + " was not spoken"];
+  }
+  if (entry.routine) {
+    if (req.intent !== C.START_ROUTINE) return [`understood as ${req.intent}, not choosing a routine`];
+    return text.includes(squash(entry.routine_name)) ? [] : [`the ${entry.routine_name} was not the one taken`];
+  }
+  if (req.intent !== entry.intent) return [`understood as ${req.intent}`];
+  return checkSlots(entry, req);
+}
+
 function checkResponse(entry, req, r) {
   const problems = [];
   const text = lib.plain(r.ssml);
   if (r.speechType !== "SSML" || !/^<speak>[\s\S]*<\/speak>$/.test(r.ssml || "")) problems.push("no SSML outputSpeech");
   if (GENERIC_ERROR.test(text) || GENERIC_ERROR.test(lib.plain(r.reprompt))) problems.push("generic error answer");
-  const open = expectedOpen(entry);
+  const open = expectedOpen(entry, req.intent);
   if (r.open !== open) problems.push(open ? "session closed, expected it to stay open" : "session left open, expected it to end");
   if (r.open && !r.reprompt) problems.push("open session without a reprompt");
   const intent = req.intent;
@@ -102,7 +132,8 @@ function checkResponse(entry, req, r) {
     if (STRETCH.test(r.ssml || "")) problems.push("pain answered with a stretch");
     if (entry.context === "routine" && !/\byes or no\b/i.test(text)) problems.push("pain in a routine should ask which kind of pain it is");
   }
-  if (intent === C.QUESTION && entry.context === "routine" && req.slots[C.SLOT_TOPIC] && req.slots[C.SLOT_TOPIC].id) {
+  const faqAsked = (intent || "").startsWith(C.FAQ_INTENT_PREFIX) || (intent === C.QUESTION && req.slots[C.SLOT_TOPIC] && req.slots[C.SLOT_TOPIC].id);
+  if (faqAsked && entry.context === "routine") {
     if (!/say next to continue/i.test(text)) problems.push("question in a routine should end with 'say next to continue'");
   }
   return problems;
@@ -123,23 +154,26 @@ async function runOne(entry) {
   try {
     resp = await lib.say(alexa, entry.say);
   } catch (e) {
-    result.request = lib.requestSummary(box.request);
-    result.match_error = String(e && e.message || e);
-    result.intent_ok = false;
-    result.ok = false;
-    return result;
+    if (!/Unable to match utterance/.test(String(e && e.message || e))) {
+      result.match_error = String(e && e.message || e);
+      result.ok = false;
+      return result;
+    }
+    result.unmatched = true;               // a device sends what it cannot match as fallback
+    box.request = null;
+    resp = await alexa.intend(C.FALLBACK);
   }
   const req = lib.requestSummary(box.request);
   const r = lib.responseSummary(resp);
   result.request = req;
   result.got_intent = req.intent;
+  result.understood_problems = checkUnderstood(entry, req, r);
+  result.understood = result.understood_problems.length === 0;
   result.intent_ok = req.intent === entry.intent;
-  result.slot_problems = result.intent_ok ? checkSlots(entry, req) : ["intent mismatch"];
-  result.slots_ok = result.intent_ok && result.slot_problems.length === 0;
   result.response_problems = checkResponse(entry, req, r);
   result.response_ok = result.response_problems.length === 0;
   result.answer = lib.plain(r.ssml).slice(0, 400);
-  result.ok = result.intent_ok && result.slots_ok && result.response_ok;
+  result.ok = result.understood && result.response_ok;
   return result;
 }
 
@@ -158,21 +192,21 @@ async function main() {
   const count = (f) => results.filter(f).length;
   const summary = {
     total: results.length,
-    matched: count((r) => !r.match_error && !r.setup_error),
-    intent_ok: count((r) => r.intent_ok),
-    slots_ok: count((r) => r.slots_ok),
+    matched: count((r) => !r.unmatched && !r.match_error && !r.setup_error),
+    understood: count((r) => r.understood),
     response_ok: count((r) => r.response_ok),
     passed: count((r) => r.ok),
     by_context: {},
     failures: results.filter((r) => !r.ok),
+    unsafe: results.filter((r) => (r.response_problems || []).some((p) => /stretch was played|keep going|answered with a stretch/.test(p))),
   };
   for (const r of results) {
-    const c = (summary.by_context[r.context] = summary.by_context[r.context] || { total: 0, passed: 0 });
+    const c = (summary.by_context[r.context] = summary.by_context[r.context] || { total: 0, understood: 0, passed: 0 });
     c.total++;
+    if (r.understood) c.understood++;
     if (r.ok) c.passed++;
   }
-  summary.intent_rate = summary.total ? summary.intent_ok / summary.total : 0;
-  summary.slot_rate = summary.total ? summary.slots_ok / summary.total : 0;
+  summary.understood_rate = summary.total ? summary.understood / summary.total : 0;
   if (opts.details) summary.results = results;
   process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
   process.exit(summary.passed === summary.total ? 0 : 1);

@@ -46,21 +46,36 @@ function build(url, modelFile) {
   return { alexa, box };
 }
 
-// virtual-alexa's utter() treats any phrase containing "ask", "open", "launch", "tell" or
-// "talk to" anywhere (e.g. "tell me about this stretch") as a launch phrase. For such
-// phrases we run the same matcher (virtual-core's Utterance) and send the same request
-// utter() would have sent, without that launch shortcut.
-const LAUNCH_WORDS = /(ask|open|launch|talk to|tell)/i;
-const REAL_LAUNCH = /^(alexa )?(open|launch|start|talk to) back stretch coach$/i;
+// What virtual-alexa 0.7.8 does with a phrase that a device would not (read in
+// node_modules/virtual-alexa/lib/src/core/VirtualAlexa.js, utter() and parseLaunchRequest()):
+// - any phrase containing "ask", "open", "launch", "tell" or "talk to" anywhere, even inside
+//   a word ("why are you asking", "tell me about foam rollers", "a task"), becomes a
+//   LaunchRequest: the regex /(ask|open|launch|talk to|tell).*/i is not anchored;
+// - if such a phrase starts with one of those words and has " to " later, only the words
+//   after the last " to " are matched ("tell me how to stretch" -> "stretch");
+// - "exit" becomes a SessionEndedRequest.
+// A device in a session hears "tell me about foam rollers" as words for the skill, and only
+// "ask|tell|open|launch|talk to <invocation name> ..." as a way in. So say() matches every
+// in-session phrase with virtual-core's own matcher (the Utterance class utter() uses) and
+// sends the same request utter() would have sent; only a phrase that names the skill is a
+// launch (with its request, if any, matched the same way). Phrases the model cannot match
+// throw "Unable to match utterance", which golden.js turns into AMAZON.FallbackIntent, as a
+// device would.
+const INVOCATION = /^(?:alexa )?(?:ask|tell|open|launch|talk to|use|start) back stretch coach(?: (?:to|for|about|if|whether))?(?: (.*))?$/i;
 
-function say(alexa, phrase) {
-  if (REAL_LAUNCH.test(phrase)) return alexa.launch();
-  if (!LAUNCH_WORDS.test(phrase) && phrase !== "exit") return alexa.utter(phrase);
+function matchAndSend(alexa, phrase) {
   const u = new Utterance(alexa.context().interactionModel(), phrase);
   if (!u.matched()) {
     throw new Error("Unable to match utterance: " + phrase + " to an intent.");
   }
   return alexa.call(alexa.request().intent(u.intent()).slots(u.toJSON()));
+}
+
+function say(alexa, phrase) {
+  if (phrase === "exit") return alexa.endSession(SessionEndedReason.USER_INITIATED);
+  const launch = INVOCATION.exec(phrase);
+  if (launch) return launch[1] ? matchAndSend(alexa, launch[1]) : alexa.launch();
+  return matchAndSend(alexa, phrase);
 }
 
 function slotSummary(slot) {
@@ -113,6 +128,10 @@ function plain(ssml) {
 }
 
 function loadData(file) {
+  if (/\.ya?ml$/.test(file) && path.basename(path.dirname(path.resolve(file))) === "golden") {
+    const py = process.env.PYTHON || path.join(ROOT, ".venv", "bin", "python");
+    return JSON.parse(execFileSync(py, ["-m", "tests.golden", file], { cwd: ROOT }).toString());
+  }
   if (/\.ya?ml$/.test(file)) {
     const py = process.env.PYTHON || path.join(ROOT, ".venv", "bin", "python");
     const out = execFileSync(py, ["-c",
