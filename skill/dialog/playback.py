@@ -13,6 +13,7 @@ after pain replays the painful stretch without that "yes".
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 from typing import Any
 
@@ -23,12 +24,15 @@ from ..voice.screens import Screen, screens_for
 from ..voice.ssml import Speech
 from . import gate, memory, reminders
 from .replies import blocked, follow_up, menu, place
-from .state import IN_ROUTINE, MENU, PAIN, PAIN_CHECK, PAUSED, ROUTINE
-from .turn import Reply, Turn, ask, end
+from .state import IN_ROUTINE, MENU, PAIN, PAIN_CHECK, PAUSED, ROUTINE, fresh_state
+from .turn import Memory, Reply, Turn, ask, end
 
 #: Stretches whose rendered pages each process keeps (routine items x preference
 #: combinations x short/full). See docs/performance.md.
 PAGE_CACHE_SIZE = 2048
+#: Routines' timings and introductions each process keeps (routines x preference
+#: combinations x which stretches are short: a few hundred for the shipped content).
+MINUTES_CACHE_SIZE = 4096
 
 
 class _Same:
@@ -57,12 +61,25 @@ def _rendered(content: _Same, routine_id: str, index: int, prefs: Prefs, short: 
 def _lead(turn: Turn, routine, prefs: Prefs) -> int:
     """Room on a stretch's first page for the longest introduction the routine can have
     (a routine starts or resumes at any stretch), in whole seconds, with the closing
-    question and a margin for a voice a little slower than the estimate."""
-    sp = Speech(prefs.pace).say(turn.s("cleared"))
-    for line in intro_lines(turn, routine, teach=True, short=True):
+    question and a margin for a voice a little slower than the estimate. It depends only
+    on the content, the routine and the pace, so it is computed once per process."""
+    return _lead_seconds(_Same(turn.content), routine.id, prefs.pace)
+
+
+@functools.lru_cache(maxsize=MINUTES_CACHE_SIZE)
+def _lead_seconds(content: _Same, routine_id: str, pace: str) -> int:
+    turn = _neutral_turn(content.obj, Prefs(pace=pace))
+    sp = Speech(pace).say(turn.s("cleared"))
+    for line in intro_lines(turn, content.obj.routines[routine_id], teach=True, short=True):
         sp.say(line)
     sp.say(turn.t("lets_begin"))
     return int(sp.estimated_seconds) + 1
+
+
+def _neutral_turn(content, prefs: Prefs) -> Turn:
+    """A turn that knows only the content and these preferences: what a cached figure is
+    computed with, so it can depend on nothing else (no session state, no other memory)."""
+    return Turn(content, fresh_state(), Memory({"prefs": prefs.as_dict()}), dt.date.min)
 
 
 def _prefs(turn: Turn) -> Prefs:
@@ -111,9 +128,26 @@ def intro_lines(turn: Turn, routine, teach: bool | None = None,
 def routine_seconds(turn: Turn, routine, done: bool = False) -> float:
     """What the user will hear, by the coach's own timing: the introduction, every page of
     every stretch with its closing question, and the summary. `done`: the routine was just
-    played, so each stretch is timed in the version it had before this routine counted it."""
+    played, so each stretch is timed in the version it had before this routine counted it.
+
+    The figure depends only on the content, the routine, the preferences and which of its
+    stretches are in their short version, so it is computed once per process for each of
+    those (the menu and the list say it for every routine on every request)."""
     ids = [item.exercise.id for item in routine.items]
-    shorts = [memory.is_short(turn, i, discount=ids.count(i) if done else 0) for i in ids]
+    shorts = tuple(memory.is_short(turn, i, discount=ids.count(i) if done else 0) for i in ids)
+    return _routine_seconds(_Same(turn.content), routine.id, turn.memory.prefs, shorts)
+
+
+@functools.lru_cache(maxsize=MINUTES_CACHE_SIZE)
+def _routine_seconds(content: _Same, routine_id: str, prefs: Prefs,
+                     shorts: tuple[bool, ...]) -> float:
+    return timed_routine(_neutral_turn(content.obj, prefs), content.obj.routines[routine_id],
+                         shorts)
+
+
+def timed_routine(turn: Turn, routine, shorts: tuple[bool, ...]) -> float:
+    """`routine_seconds` computed afresh for this turn, with stretch i short if shorts[i]
+    (uncached: the cache keys on what this reads, and tests hold the two equal)."""
     sp = turn.speech(*intro_lines(turn, routine, teach=True, short=any(shorts)),
                      turn.t("lets_begin"))
     last = len(routine.items) - 1
