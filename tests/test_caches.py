@@ -1,15 +1,21 @@
-"""What the skill computes once per process gives exactly what computing it afresh gives, for
-every routine, preference and memory a user can have (docs/performance.md: where the time
-per request goes, and why each of these is cached)."""
+"""What the skill computes once per process gives exactly what computing it afresh gives: the
+routines' minutes and introductions for every routine, preference and memory a user can
+have, the user's Prefs for any stored value, and the session MACs from a keyed copy
+(docs/performance.md: where the time per request goes, and why each of these is cached)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hmac
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skill.content import load_content
-from skill.dialog import playback
+from skill.dialog import playback, state
 from skill.dialog.state import fresh_state
 from skill.dialog.turn import Memory, Turn
 from skill.voice.coach import CUE_CHOICES, HOLD_CHOICES, PACE_CHOICES, SOUND_CHOICES, Prefs
@@ -105,3 +111,76 @@ def test_the_caches_are_bounded():
 def test_prefs_are_the_same_as_their_cached_value():
     for prefs in EVERY_PREFS:
         assert playback._neutral_turn(CONTENT, Prefs(**prefs)).memory.prefs == Prefs(**prefs)
+
+
+# --------------------------------------------------------------------------- F3: Prefs
+
+def prefs_afresh(d) -> Prefs:
+    """Prefs.from_dict as it was before one Prefs was kept per stored value."""
+    d = d if isinstance(d, dict) else {}
+
+    def pick(key, choices, default):
+        value = d.get(key)
+        value = value.strip().lower() if isinstance(value, str) else None
+        return value if value in choices else default
+
+    return Prefs(hold=pick("hold", HOLD_CHOICES, "normal"), pace=pick("pace", PACE_CHOICES, "normal"),
+                 cues=pick("cues", CUE_CHOICES, "more"), sounds=pick("sounds", SOUND_CHOICES, "on"))
+
+
+STORED_VALUES = st.one_of(
+    st.sampled_from(HOLD_CHOICES + PACE_CHOICES + CUE_CHOICES + SOUND_CHOICES),
+    st.sampled_from(HOLD_CHOICES + PACE_CHOICES).map(lambda v: f" {v.upper()} "),
+    st.text(max_size=8), st.none(), st.booleans(), st.integers(), st.floats(),
+    st.lists(st.text(max_size=3), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(),
+                                                               max_size=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.dictionaries(st.sampled_from(["hold", "pace", "cues", "sounds", "detail", "other"]),
+                    STORED_VALUES, max_size=6),
+    st.none(), st.text(max_size=5), st.lists(st.integers(), max_size=2)))
+def test_prefs_from_a_stored_value_are_what_they_were(stored):
+    assert Prefs.from_dict(stored) == prefs_afresh(stored)
+    assert Prefs.from_dict(stored) == prefs_afresh(stored)        # and again, from the cache
+
+
+def test_one_prefs_per_stored_value():
+    a = Prefs.from_dict({"hold": "longer", "pace": "slow", "detail": "short"})
+    b = Prefs.from_dict({"pace": "slow", "hold": "longer"})
+    assert a is b and a == Prefs(hold="longer", pace="slow")
+    assert Prefs.from_dict({"hold": "shorter"}) is not a
+    with pytest.raises(dataclasses.FrozenInstanceError):          # shared, so it must not change
+        a.hold = "normal"
+
+
+# --------------------------------------------------------------------------- F2: keyed HMAC
+
+@settings(max_examples=300, deadline=None)
+@given(secret=st.binary(min_size=16, max_size=100), session_id=st.text(max_size=80),
+       text=st.text(max_size=2500))
+def test_the_keyed_macs_are_the_one_shot_macs(secret, session_id, text):
+    assert state._mac(secret, session_id, text) == hmac.digest(
+        secret, (session_id + "\n" + text).encode(), "sha256").hex()
+    assert state.session_ref(session_id, secret) == hmac.digest(
+        secret, b"gate\n" + session_id.encode(), "sha256").hex()[:16]
+
+
+def test_sealed_state_opens_only_with_its_secret_and_session():
+    sealed = state.seal(fresh_state(), "session-1", b"k" * 32)
+    assert sealed["sig"] == hmac.digest(b"k" * 32, ("session-1\n" + sealed["bsc"]).encode(),
+                                        "sha256").hex()
+    sealed = state.seal(dict(fresh_state(), taught=True), "session-1", b"k" * 32)
+    assert state.unseal(sealed, "session-1", b"k" * 32, CONTENT)["taught"] is True
+    assert state.unseal(sealed, "session-2", b"k" * 32, CONTENT) == fresh_state()
+    assert state.unseal(sealed, "session-1", b"j" * 32, CONTENT) == fresh_state()
+
+
+def test_macs_made_at_once_on_many_threads_are_right():
+    secret = b"shared-secret-of-one-server-0001"
+    jobs = [(f"amzn1.echo-api.session.{i}", "x" * (i % 300)) for i in range(4000)]
+    want = [hmac.digest(secret, (s + "\n" + t).encode(), "sha256").hex() for s, t in jobs]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda job: state._mac(secret, *job), jobs))
+    assert got == want

@@ -14,6 +14,8 @@ an answer; without the store (down, or no user id) the sealed state is all there
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import hmac
 import json
 import logging
@@ -95,7 +97,9 @@ def distrusted(state: dict, token: str | None) -> dict:
 
 def session_ref(session_id: str, secret: bytes) -> str:
     """The session as stored: a keyed hash, so the stored memory names no session id."""
-    return hmac.digest(secret, b"gate\n" + session_id.encode(), "sha256").hex()[:16]
+    h = _keyed(secret).copy()
+    h.update(b"gate\n" + session_id.encode())
+    return h.hexdigest()[:16]
 
 
 def stored_token(memory_data: dict, ref: str) -> str | None:
@@ -169,8 +173,20 @@ def validate_state(raw: Any, content: Content) -> dict | None:
     return dict(s)
 
 
+@functools.lru_cache(maxsize=16)
+def _keyed(secret: bytes) -> "hmac.HMAC":
+    """HMAC-SHA256 keyed with `secret`, made once per secret; each MAC is a copy of it.
+    The same MACs as `hmac.digest(secret, msg, "sha256")`, without deriving the key pads on
+    every call, and without giving up the GIL for a short message (the one-shot digest
+    releases it on every call, so another request thread takes it: a hand-off and a wait
+    per MAC under gunicorn; docs/performance.md)."""
+    return hmac.new(secret, digestmod=hashlib.sha256)
+
+
 def _mac(secret: bytes, session_id: str, text: str) -> str:
-    return hmac.digest(secret, (session_id + "\n" + text).encode(), "sha256").hex()
+    h = _keyed(secret).copy()
+    h.update((session_id + "\n" + text).encode())
+    return h.hexdigest()
 
 
 def seal(state: dict, session_id: str, secret: bytes) -> dict:
