@@ -49,6 +49,7 @@ one repetition alone is too long; later pages start with "<name>, continued.".
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -144,21 +145,36 @@ class Prefs:
 
     @classmethod
     def from_dict(cls, d: Any) -> "Prefs":
-        """Tolerant: anything unknown, missing or malformed falls back to the default."""
-        d = d if isinstance(d, dict) else {}
-
-        def pick(key: str, choices: tuple[str, ...], default: str) -> str:
-            value = d.get(key)
-            value = value.strip().lower() if isinstance(value, str) else None
-            return value if value in choices else default
-
-        return cls(hold=pick("hold", HOLD_CHOICES, "normal"),
-                   pace=pick("pace", PACE_CHOICES, "normal"),
-                   cues=pick("cues", CUE_CHOICES, "more"),
-                   sounds=pick("sounds", SOUND_CHOICES, "on"))
+        """Tolerant: anything unknown, missing or malformed falls back to the default.
+        One shared (frozen) Prefs per stored value: the dialogue asks for the user's
+        preferences many times a request, and a user's stored value rarely changes."""
+        if not isinstance(d, dict):
+            return _prefs_of(cls, (None, None, None, None))
+        values = (d.get("hold"), d.get("pace"), d.get("cues"), d.get("sounds"))
+        try:
+            return _prefs_of(cls, values)
+        except TypeError:                     # an unhashable value (a list): not a choice
+            return _prefs_of(cls, tuple(v if isinstance(v, str) else None for v in values))
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+
+#: (stored key, the choices, the default) of each preference, in Prefs' field order.
+_PREF_FIELDS = (("hold", HOLD_CHOICES, "normal"), ("pace", PACE_CHOICES, "normal"),
+                ("cues", CUE_CHOICES, "more"), ("sounds", SOUND_CHOICES, "on"))
+
+
+@functools.lru_cache(maxsize=256)
+def _prefs_of(cls: type, values: tuple) -> Prefs:
+    """The Prefs of the stored values (in _PREF_FIELDS order; anything but text is not a
+    choice, so every such value gives the default); cached."""
+    def pick(value: Any, choices: tuple[str, ...], default: str) -> str:
+        value = value.strip().lower() if isinstance(value, str) else None
+        return value if value in choices else default
+
+    return cls(**{name: pick(value, choices, default)
+                  for (name, choices, default), value in zip(_PREF_FIELDS, values)})
 
 
 def effective_hold(item, prefs: Prefs) -> int:
