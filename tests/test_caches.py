@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import hmac
 import itertools
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -184,3 +185,58 @@ def test_macs_made_at_once_on_many_threads_are_right():
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda job: state._mac(secret, *job), jobs))
     assert got == want
+
+
+# --------------------------------------------------------------------------- response text
+
+@pytest.mark.parametrize("device", [None, "Alexa.Presentation.APL", "Alexa.Presentation.APLT"])
+def test_responses_are_written_as_json_dumps_writes_them(device, store, monkeypatch):
+    """The screens' shared documents are written from text made once; the whole response is
+    the same text as json.dumps gives, every time."""
+    from ask_sdk_model import ResponseEnvelope
+
+    from skill.config import Config
+    from skill.web import app as webapp
+    from skill.web.serialize import EnvelopeSerializer, dumps
+    from tests.client import AlexaClient, flask_poster
+    from tests.conftest import SECRET
+    payloads = []
+
+    class Spy(EnvelopeSerializer):
+        def serialize(self, obj):
+            out = super().serialize(obj)
+            if isinstance(obj, ResponseEnvelope):
+                payloads.append(out)
+            return out
+    monkeypatch.setattr(webapp, "envelope_serializer", Spy)
+    app = webapp.create_app(Config.local(session_secret=SECRET), store=store, content=CONTENT)
+    interfaces = {device: {"runtime": {"maxVersion": "2023.3"}}} if device else {}
+    alexa = AlexaClient(flask_poster(app), device={"supportedInterfaces": interfaces})
+    sent = [alexa.launch(), alexa.intent("ListRoutinesIntent"),
+            alexa.intent("StartRoutineIntent", routine="lower_back"), alexa.intent("AMAZON.NoIntent"),
+            alexa.intent("AMAZON.NextIntent"), alexa.intent("QuestionIntent", topic="why_backs_crack"),
+            alexa.intent("AMAZON.PauseIntent"), alexa.intent("AMAZON.StopIntent")]
+    assert len(payloads) == len(sent)
+    for payload, resp in zip(payloads, sent):
+        before = json.dumps(payload, ensure_ascii=False)
+        assert dumps(payload) == before == dumps(payload)          # and from the cached text
+        assert json.dumps(payload, ensure_ascii=False) == before    # nothing changed in it
+        assert resp.raw.decode() == before                          # what the endpoint sent
+    shown = sum("directives" in p["response"] for p in payloads)
+    assert shown == {None: 0, "Alexa.Presentation.APL": 6, "Alexa.Presentation.APLT": 3}[device]
+
+
+def test_json_ready_text_is_spliced_only_where_it_belongs():
+    from skill.voice.screens import JsonReady
+    from skill.web.serialize import _MARK, dumps
+    doc = JsonReady(type="APL", items=[{"text": "é \" \\ \x00 \u2028"}], n=[1, 2.5, None, True])
+    other = JsonReady(payload={"title": "Knee to chest"})
+    payload = {"response": {"directives": [{"type": "Render", "document": doc,
+                                            "datasources": other},
+                                           {"document": doc}]},
+               "sessionAttributes": {"bsc": '{"state":"menu"}', "sig": "\x00json-ready-0:0",
+                                     "near": _MARK[:-1] + ":0"},
+               "version": "1.0", "list": [doc, [other], "x"]}
+    expected = json.dumps(payload, ensure_ascii=False)
+    assert dumps(payload) == expected == dumps(payload)
+    assert payload["response"]["directives"][0]["document"] is doc   # the payload is untouched

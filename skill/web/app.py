@@ -24,7 +24,7 @@ from ..dialog.handlers import build_skill_builder
 from ..dialog.routing import check_content
 from . import envelope as envelope_check
 from . import logs
-from .serialize import deserialize_parsed, envelope_serializer
+from .serialize import deserialize_parsed, dumps, envelope_serializer
 from .verifier import AlexaVerifier, VerificationError
 
 log = logging.getLogger("skill.web")
@@ -149,7 +149,7 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
         payload = serializer.serialize(response_envelope)
         log.info("%s answered in %.1f ms", logs.clean(envelope["request"]["type"], 60),
                  (time.perf_counter() - started) * 1000)
-        return Response(json.dumps(payload, ensure_ascii=False), status=200,
+        return Response(dumps(payload), status=200,
                         mimetype="application/json")
 
     @app.errorhandler(BadRequest)

@@ -28,6 +28,8 @@ DefaultSerializer is used instead.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import threading
 from datetime import date, datetime, timedelta
@@ -314,7 +316,6 @@ def deserialize_parsed(serializer: DefaultSerializer, obj: Any, obj_type: Any) -
     inner = getattr(serializer, _SDK + "deserialize", None)
     if callable(inner):
         return inner(obj, obj_type)
-    import json
     return serializer.deserialize(json.dumps(obj), obj_type)
 
 
@@ -323,3 +324,52 @@ def envelope_serializer() -> DefaultSerializer:
     if all(callable(getattr(DefaultSerializer, _SDK + name, None)) for name in _NEEDED):
         return EnvelopeSerializer()
     return DefaultSerializer()
+
+
+# --------------------------------------------------------------------------- JSON text out
+
+#: Marks where a shared document goes in the text (process-random, so no text of a response
+#: can contain it; written as a JSON string, then replaced by the document's own text).
+_MARK = "\x00json-ready-" + os.urandom(16).hex()
+
+
+def _text_of(obj: Any) -> str:
+    """A JSON-ready object's text, written once: it is shared and never changed."""
+    text = obj.__dict__.get("_json_text")
+    if text is None:
+        text = obj._json_text = json.dumps(obj, ensure_ascii=False)
+    return text
+
+
+def _marked(node: Any, shared: list) -> Any:
+    """`node` with each JSON-ready object in it replaced by a mark (containers on the way to
+    one are copied; nothing is changed in place)."""
+    kind = type(node)
+    if kind is dict or kind is list:
+        items = node.items() if kind is dict else enumerate(node)
+        out = None
+        for key, value in items:
+            if type(value) in (str, int, bool, float) or value is None:
+                continue
+            new = _marked(value, shared)
+            if new is not value:
+                if out is None:
+                    out = dict(node) if kind is dict else list(node)
+                out[key] = new
+        return node if out is None else out
+    if getattr(kind, "json_ready", False):
+        shared.append(node)
+        return f"{_MARK}:{len(shared) - 1}"
+    return node
+
+
+def dumps(payload: Any) -> str:
+    """`json.dumps(payload, ensure_ascii=False)`, the same text, but each JSON-ready object in
+    it (an APL document or datasource, skill/voice/screens.JsonReady: about 9 KB on a screen
+    device's response) written from the text it was given the first time it was sent."""
+    shared: list = []
+    marked = _marked(payload, shared)
+    text = json.dumps(marked, ensure_ascii=False)
+    for n, obj in enumerate(shared):
+        text = text.replace(json.dumps(f"{_MARK}:{n}", ensure_ascii=False), _text_of(obj), 1)
+    return text
