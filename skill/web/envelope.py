@@ -29,7 +29,8 @@ _OBJ, _STR, _BOOL = dict, str, bool
 
 
 def _walk(envelope: Any) -> str | None:
-    """Depth and text rules for the whole document, without recursion."""
+    """Depth and text rules for the whole document, without recursion. (Text that is all
+    ASCII, nearly all of it, holds no surrogate: only the rest is searched.)"""
     stack = [(envelope, 1)]
     while stack:
         node, depth = stack.pop()
@@ -37,12 +38,12 @@ def _walk(envelope: Any) -> str | None:
             return f"nested more than {MAX_DEPTH} levels deep"
         if isinstance(node, dict):
             for key, value in node.items():
-                if _LONE_SURROGATE.search(key):
+                if not key.isascii() and _LONE_SURROGATE.search(key):
                     return "text that is not valid Unicode"
                 stack.append((value, depth + 1))
         elif isinstance(node, list):
             stack.extend((value, depth + 1) for value in node)
-        elif isinstance(node, str) and _LONE_SURROGATE.search(node):
+        elif isinstance(node, str) and not node.isascii() and _LONE_SURROGATE.search(node):
             return "text that is not valid Unicode"
     return None
 

@@ -1,7 +1,9 @@
-"""What the skill computes once per process gives exactly what computing it afresh gives: the
-routines' minutes and introductions for every routine, preference and memory a user can
-have, the user's Prefs for any stored value, and the session MACs from a keyed copy
-(docs/performance.md: where the time per request goes, and why each of these is cached)."""
+"""Every shortcut the skill takes for speed gives exactly what the plain way gives: the
+routines' minutes and introductions computed once per process, for every routine, preference
+and memory a user can have; the user's Prefs for any stored value; the session MACs from a
+keyed copy; the screens' documents written from text made once; the envelope check that
+searches only non-ASCII text for surrogates (docs/performance.md: where the time per request
+goes, and why each of these was worth doing)."""
 from __future__ import annotations
 
 import dataclasses
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 
 from skill.content import load_content
 from skill.dialog import playback, state
+from skill.web import envelope as envelope_check
 from skill.dialog.state import fresh_state
 from skill.dialog.turn import Memory, Turn
 from skill.voice.coach import CUE_CHOICES, HOLD_CHOICES, PACE_CHOICES, SOUND_CHOICES, Prefs
@@ -240,3 +243,49 @@ def test_json_ready_text_is_spliced_only_where_it_belongs():
     expected = json.dumps(payload, ensure_ascii=False)
     assert dumps(payload) == expected == dumps(payload)
     assert payload["response"]["directives"][0]["document"] is doc   # the payload is untouched
+
+
+# --------------------------------------------------------------------------- envelope check
+
+def walk_plain(envelope):
+    """skill.web.envelope._walk as it was: every key and string searched."""
+    import re
+    lone = re.compile("[\ud800-\udfff]")
+    stack = [(envelope, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > envelope_check.MAX_DEPTH:
+            return f"nested more than {envelope_check.MAX_DEPTH} levels deep"
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if lone.search(key):
+                    return "text that is not valid Unicode"
+                stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+        elif isinstance(node, str) and lone.search(node):
+            return "text that is not valid Unicode"
+    return None
+
+
+TEXT = st.one_of(st.text(max_size=6), st.text(st.characters(min_codepoint=0xD700,
+                                                             max_codepoint=0xE000), max_size=3),
+                 st.sampled_from(["a\ud800", "\udfff", "é", "\U0001f600", "plain"]))
+TREES = st.recursive(st.one_of(TEXT, st.integers(), st.none(), st.booleans()),
+                     lambda kids: st.one_of(st.lists(kids, max_size=3),
+                                            st.dictionaries(TEXT, kids, max_size=3)),
+                     max_leaves=40)
+
+
+def nested(depth: int, leaf) -> object:
+    node = leaf
+    for i in range(depth):
+        node = {"k": node} if i % 2 else [node]
+    return node
+
+
+@settings(max_examples=500, deadline=None)
+@given(tree=TREES, depth=st.integers(0, 34))
+def test_the_envelope_walk_finds_what_the_plain_walk_finds(tree, depth):
+    for doc in (tree, nested(depth, tree), {"request": tree, "context": nested(depth, "x")}):
+        assert envelope_check._walk(doc) == walk_plain(doc)
