@@ -3,7 +3,8 @@
 Flask, the skill's envelope serializer, an ask-sdk-core skill with a single handler that
 answers a fixed, skill-sized speech, and the skill's own store (SQLite, as configured by
 DATABASE_URL): every request reads the user's memory, and the requests that change it in the
-skill ("next" and the screening answer "no", 3 of the 5 kinds in the bench's mix) write it.
+skill write it: "next" and "start over" (3 of the 5 kinds in the bench's mix), and the
+screening answer "no".
 No conversation, session state, SSML building or preferences.
 
 scripts/bench.py runs it under the same gunicorn configuration as the skill:
@@ -30,7 +31,7 @@ from skill.store import open_store
 _ANSWER = json.loads(FIXED)["response"]
 _SPEECH = _ANSWER["outputSpeech"]["ssml"]
 _REPROMPT = _ANSWER["reprompt"]["outputSpeech"]["ssml"]
-_WRITES = ("AMAZON.NextIntent", "AMAZON.NoIntent")
+_WRITES = ("AMAZON.NextIntent", "AMAZON.StartOverIntent", "AMAZON.NoIntent")
 
 
 class FixedAnswer(AbstractRequestHandler):

@@ -15,16 +15,17 @@ What makes it "idiomatic" (alexa-samples/skill-sample-python-howto, -highlowgame
   body, `skill.serializer.deserialize(payload, RequestEnvelope)` (ask-sdk's own
   `DefaultSerializer`), `skill.invoke(...)`, `skill.serializer.serialize(...)`, `jsonify`.
 
-The persistence adapter is the skill's own (skill/store.py, on the same SQLite file as
-configured by DATABASE_URL), so the ratio skill/peer compares how the requests are handled,
-not two database adapters. The adapter a sample author would more likely write over sqlite3,
-a connection per call (`PerCallSQLiteAdapter`, with PEER_STORE=per-call), makes the peer far
-slower; `bench.py --peer-per-call-store` shows by how much (docs/performance.md).
+The persistence adapter is the one a sample author writes over sqlite3 (the samples ship
+DynamoDB and S3 adapters, a network call per get and per save): `PerCallSQLiteAdapter`, a
+connection per call, on the same table as skill/store.py. With PEER_STORE=skill-store the
+peer uses the skill's own adapter (skill/store.py: a connection per thread, kept) instead, so
+that comparison is of how requests are handled, not of two adapters; `make bench` reports
+both (docs/performance.md).
 
 It speaks the same content (content/*.yaml: routines, stretches, FAQ, prompts, screening),
 though more simply than the skill's coach: one page per stretch, one repetition per side.
 It answers the bench's conversations (launch, start a routine, the screening "no", "next",
-a question) and help, stop, fallback, yes, session end and anything else, always with a
+a question, "start over") and help, stop, fallback, yes, session end and anything else, always with a
 valid response. It is a benchmark contender, not a second skill: no gate property tests, no
 pagination, no preferences beyond the stored hold scale.
 
@@ -291,6 +292,22 @@ class NextIntentHandler(CoachHandler):
             minutes=routine.minutes)).set_should_end_session(True).response
 
 
+class StartOverIntentHandler(CoachHandler):
+    """"Start over" in a routine: its first stretch again."""
+
+    def can_handle(self, handler_input):
+        return is_intent_name("AMAZON.StartOverIntent")(handler_input) and _in_state(
+            handler_input, ROUTINE)
+
+    def handle(self, handler_input):
+        logger.info("In StartOverIntentHandler")
+        c = self.coach
+        attr = _state(handler_input)
+        attr["index"] = 0
+        routine = c.content.routines[attr["routine"]]
+        return _play(handler_input, c, c.t("starting_over", routine=routine.name))
+
+
 class QuestionIntentHandler(CoachHandler):
     """An answer from the FAQ, then back to where the user was."""
 
@@ -446,7 +463,7 @@ def build_skill(content, store):
     sb = CustomSkillBuilder(persistence_adapter=store)
     for handler in (LaunchRequestHandler(coach), StartRoutineIntentHandler(coach),
                     NoIntentHandler(coach), YesIntentHandler(coach), NextIntentHandler(coach),
-                    QuestionIntentHandler(coach), HelpIntentHandler(coach),
+                    StartOverIntentHandler(coach), QuestionIntentHandler(coach), HelpIntentHandler(coach),
                     CancelOrStopIntentHandler(coach), SessionEndedRequestHandler(),
                     FallbackIntentHandler(coach), UnhandledRequestHandler()):
         sb.add_request_handler(handler)
@@ -454,12 +471,20 @@ def build_skill(content, store):
     return sb.create()
 
 
+#: PEER_STORE: the peer's persistence adapter.
+PER_CALL, SKILL_STORE = "per-call", "skill-store"
+
+
 def create_app() -> Flask:
     url = os.environ.get("DATABASE_URL")
+    kind = os.environ.get("PEER_STORE") or PER_CALL
+    if kind not in (PER_CALL, SKILL_STORE):
+        raise ValueError(f"PEER_STORE must be {PER_CALL} (the default) or {SKILL_STORE}")
     store = open_store(url)                  # creates or migrates the table
-    if os.environ.get("PEER_STORE") == "per-call":
+    if kind == PER_CALL:
         if not (url or "").startswith("sqlite:///") or url.endswith(":memory:"):
-            raise ValueError("PEER_STORE=per-call needs DATABASE_URL=sqlite:///a/file.db")
+            raise ValueError("the per-call adapter needs DATABASE_URL=sqlite:///a/file.db "
+                             "(or PEER_STORE=skill-store)")
         store.close()
         store = PerCallSQLiteAdapter(url[len("sqlite://"):])
     skill = build_skill(load_content(), store)

@@ -16,6 +16,8 @@ through the WSGI app directly (no HTTP), measuring the thread's CPU time:
   next           the two "next" that begin consecutive stretches, replayed in turn, so every
                  replay moves the stored resume point (a real write)
   faq            a question inside a routine (QuestionIntent why_backs_crack)
+  start_over     "start over" inside a routine (its first stretch again, with the lead-in:
+                 what `make bench` replays in place of the screening answer)
   list           "list the routines" at the menu (every routine with its minutes)
 
 each on a speaker and, with the suffix `_show`, on an Echo Show (APL RenderDocument in the
@@ -54,7 +56,7 @@ SHOW = {"supportedInterfaces": {"Alexa.Presentation.APL": {"runtime": {"maxVersi
                      "pixelHeight": 600, "dpi": 160, "currentPixelWidth": 1024,
                      "currentPixelHeight": 600, "touch": ["SINGLE"],
                      "keyboard": ["DIRECTION"]}}
-KINDS = ("launch", "screening_no", "next", "faq", "list")
+KINDS = ("launch", "screening_no", "next", "faq", "start_over", "list")
 
 
 def next_stretch(alexa) -> None:
@@ -102,6 +104,8 @@ def capture(post, AlexaClient, device: dict | None, tag: str) -> dict[str, list[
         keep("faq")
         next_stretch(alexa)
         keep("next")
+        alexa.intent("AMAZON.StartOverIntent")
+        keep("start_over")
         alexa.intent("AMAZON.StopIntent")
         alexa.launch()                      # a returning user: the offer to resume
         keep("launch")

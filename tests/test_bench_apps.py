@@ -40,14 +40,16 @@ def test_floor_reads_every_time_and_writes_what_the_skill_writes(tmp_path, monke
     user = "amzn1.ask.account.FLOOR"
     sent = [intent_request("AMAZON.NextIntent"), intent_request("AMAZON.NoIntent"),
             intent_request("QuestionIntent", topic="why_backs_crack"),
-            intent_request("AMAZON.NextIntent")]
+            intent_request("AMAZON.NextIntent"), intent_request("AMAZON.StartOverIntent"),
+            {"type": "LaunchRequest"}]
     for request in sent:
         status, raw = post(envelope(request, user))
         assert status == 200, raw
         speech = json.loads(raw)["response"]["outputSpeech"]["ssml"]
         assert speech == json.loads(bench_baseline.FIXED)["response"]["outputSpeech"]["ssml"]
     with open_store(url) as store:
-        assert store.get(user) == {"turns": 3}           # next, no, next; not the question
+        assert store.get(user) == {"turns": 4}   # next, no, next, start over; not the question
+                                                 # nor the launch
     assert post(b"{}")[0] == 400
 
 
@@ -66,28 +68,75 @@ def replay_is_valid(post, bodies) -> None:
     bench.check_bodies(post, bodies, ssml=True)
 
 
-@pytest.mark.parametrize("peer_store", ["", "per-call"])
+MIX = ["next", "question", "next", "start_over", "launch"]
+
+
+@pytest.mark.parametrize("peer_store", ["", "per-call", "skill-store"])
 def test_peer_answers_every_request_the_bench_captures_from_it(peer_store, tmp_path, monkeypatch):
     # The bench drives the same conversations against the peer and replays what it sent;
-    # PEER_STORE=per-call is the sample author's adapter (bench.py --peer-per-call-store).
+    # the sample author's per-call adapter by default, the skill's own with skill-store.
     from skill.store import open_store
     url = f"sqlite:///{tmp_path / 'peer.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("PEER_STORE", peer_store)
     app = bench_peer.create_app()
     adapter = app.extensions["bench_peer"].persistence_adapter
-    assert isinstance(adapter, bench_peer.PerCallSQLiteAdapter) == (peer_store == "per-call")
+    assert isinstance(adapter, bench_peer.PerCallSQLiteAdapter) == (peer_store != "skill-store")
     post = flask_poster(app)
     users = len(bench.USER_ROUTINES)                      # one user per routine
     bodies = bench.capture_bodies(post, users=users)
-    assert [k for k, _ in bodies[:5]] == ["launch", "screening_no", "next", "question", "next"]
+    assert [k for k, _ in bodies] == MIX * users
     replay_is_valid(post, bodies)
     replay_is_valid(post, bodies)                         # and again: replays stay valid
     with open_store(url) as store:                        # progress kept as a sample keeps it
         for u in range(users):
             saved = store.get(f"amzn1.ask.account.BENCH{u:04d}")
-            assert saved["resume"] == {"routine": bench.USER_ROUTINES[u], "index": 3}
+            assert saved["resume"] == {"routine": bench.USER_ROUTINES[u], "index": 0}
             assert saved["disclaimer_heard"] is True
+    status, raw = post(bodies[2][1])                      # the second "next" moves it again
+    with open_store(url) as store:
+        assert store.get("amzn1.ask.account.BENCH0000")["resume"]["index"] == 3
+
+
+def test_the_peer_refuses_an_unknown_adapter(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'peer.db'}")
+    monkeypatch.setenv("PEER_STORE", "dynamodb")
+    with pytest.raises(ValueError, match="PEER_STORE"):
+        bench_peer.create_app()
+
+
+def test_the_skill_answers_every_bench_request_as_its_conversation_every_time(tmp_path):
+    """What wrk replays is answered as the conversation it came from, however often it
+    comes: never refused as a replayed state (the gate's tokens, docs/design.md), every
+    "next" and "start over" moves the stored resume point, the launch offers to resume."""
+    from skill.config import Config
+    from skill.store import open_store
+    from skill.web.app import create_app
+    from tests.client import plain
+    url = f"sqlite:///{tmp_path / 'skill.db'}"
+    post = flask_poster(create_app(Config.local(session_secret=b"s" * 32, database_url=url)))
+    users = len(bench.USER_ROUTINES)
+    bodies = bench.capture_bodies(post, users=users)
+    assert [k for k, _ in bodies] == MIX * users
+    user = "amzn1.ask.account.BENCH0000"
+    for _ in range(3):
+        for n, (kind, body) in enumerate(bodies):
+            status, raw = post(body)
+            assert status == 200 and not bench.refused(raw), (kind, raw[:300])
+            speech = plain(json.loads(raw)["response"]["outputSpeech"]["ssml"])
+            if kind == "launch":
+                assert json.loads(json.loads(raw)["sessionAttributes"]["bsc"])["state"] == \
+                    "offer_resume", speech
+            if n < len(MIX):                              # the first user's requests
+                with open_store(url) as store:
+                    resume = store.get(user)["resume"]["index"]
+                assert resume == {0: 2, 2: 3, 3: 0}.get(n, resume), (n, kind, resume)
+    # What the check catches: a screening answer sent again is refused as a replay.
+    alexa = AlexaClient(post, user_id="amzn1.ask.account.REPLAY")
+    alexa.launch()
+    alexa.intent("StartRoutineIntent", routine="lower_back")
+    assert not bench.refused(alexa.intent("AMAZON.NoIntent").raw)
+    assert bench.refused(post(json.dumps(alexa.history[-1][0]).encode())[1])
 
 
 def test_peer_keeps_its_state_in_session_attributes_and_writes_on_progress(tmp_path, monkeypatch):
@@ -154,6 +203,11 @@ def test_budget_lines_pass_and_miss_at_their_limits():
     lines = bench.budget(skill=at_limits, peer=peer, floor=floor, baseline=baseline,
                          startup_s=0.2, connections=8)
     assert lines[3][1] is False and "not measured" in lines[3][2]  # p99 is judged at 32 only
+    lines = bench.budget(skill=at_limits, peer=peer, floor=floor, baseline=baseline,
+                         startup_s=1.0, connections=32, peer_store=run_figures(1960, 900))
+    assert [name for name, _, _ in lines][:2] == [
+        "throughput skill/peer >= 2", "throughput skill/peer (peer on our store adapter) >= 2"]
+    assert lines[1][1:] == (False, "1.99")
 
 
 def test_combine_weights_rounds_by_requests():

@@ -367,6 +367,11 @@ def dumps(payload: Any) -> str:
     """`json.dumps(payload, ensure_ascii=False)`, the same text, but each JSON-ready object in
     it (an APL document or datasource, skill/voice/screens.JsonReady: about 9 KB on a screen
     device's response) written from the text it was given the first time it was sent."""
+    response = payload.get("response") if type(payload) is dict else None
+    if type(response) is not dict or not response.get("directives"):
+        # Screens travel as directives: a response without any has no shared document
+        # (and if one had, json.dumps would still write it right, only not from its text).
+        return json.dumps(payload, ensure_ascii=False)
     shared: list = []
     marked = _marked(payload, shared)
     text = json.dumps(marked, ensure_ascii=False)
