@@ -289,3 +289,35 @@ def nested(depth: int, leaf) -> object:
 def test_the_envelope_walk_finds_what_the_plain_walk_finds(tree, depth):
     for doc in (tree, nested(depth, tree), {"request": tree, "context": nested(depth, "x")}):
         assert envelope_check._walk(doc) == walk_plain(doc)
+
+
+# --------------------------------------------------------------------------- lazy menu screen
+
+@pytest.mark.parametrize("device, timed", [(None, 0), ("Alexa.Presentation.APLT", 0),
+                                           ("Alexa.Presentation.APL", 7)])
+def test_the_menus_minutes_are_timed_only_for_a_device_that_shows_them(device, timed, app,
+                                                                         monkeypatch):
+    """A speaker (or a clock, which shows no menu) hears the same launch and list without
+    the minutes of every routine being worked out for a screen it cannot show."""
+    from tests.client import AlexaClient, flask_poster
+    calls = []
+    real = playback.minutes
+    monkeypatch.setattr(playback, "minutes",
+                        lambda *a, **k: calls.append(a[1].id) or real(*a, **k))
+    interfaces = {device: {"runtime": {"maxVersion": "2023.3"}}} if device else {}
+    alexa = AlexaClient(flask_poster(app), device={"supportedInterfaces": interfaces})
+    r = alexa.launch()
+    assert r.status == 200 and len(calls) == timed
+    if timed:
+        shown = [(x["name"].lower(), x["minutes"]) for x in r.screen["routines"]]
+        assert [name for name, _ in shown] == [x.name for x in CONTENT.routines.values()]
+        for (name, minutes), routine_id in zip(shown, calls):
+            said = real(turn_of({"disclaimer_heard": True}, taught=False),
+                        CONTENT.routines[routine_id])
+            assert minutes == CONTENT.text("screens", "menu_minutes", minutes=said)
+    else:
+        assert not r.directives or all("APL" not in d["type"] or "APLT" in d["type"]
+                                       for d in r.directives)
+    calls.clear()
+    r = alexa.intent("ListRoutinesIntent")                  # the list says every routine's
+    assert len(calls) == len(CONTENT.routines) + timed       # minutes, on every device

@@ -3,7 +3,7 @@ questions, help, fallback and stop."""
 from __future__ import annotations
 
 from .. import constants as C
-from ..voice.screens import screens_for
+from ..voice.screens import Later, screens_for
 from . import gate, memory, playback
 from .replies import blocked, follow_up, menu, offer_resume, place
 from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, PAIN, relaunched
@@ -28,9 +28,14 @@ def launch(turn: Turn) -> Reply:
 
 
 def _with_menu(turn: Turn, reply: Reply) -> Reply:
-    """The routines on screen, with the buttons that fit where the user now is."""
-    said = tuple(playback.minutes(turn, r) for r in turn.content.routines.values())
-    reply.screen = screens_for(turn.content).menu(place(turn), said)
+    """The routines on screen, with the buttons that fit where the user now is (made only
+    for a device that shows it: the minutes time every routine)."""
+    where = place(turn)
+
+    def shown():
+        said = tuple(playback.minutes(turn, r) for r in turn.content.routines.values())
+        return screens_for(turn.content).menu(where, said)
+    reply.screen = Later(shown)
     return reply
 
 

@@ -109,6 +109,7 @@ class Reply:
     reprompt: Speech | None = None
     end: bool = False
     screen: Screen | None = None    # what a device with a display shows (skill/voice/screens.py)
+    # (or a screens.Later, made only for a device that can show it)
     # What else goes with the speech, as the dialogue's own objects (for instance
     # reminders.PermissionRequest); skill/dialog/handlers.py turns them into directives.
     directives: tuple = ()

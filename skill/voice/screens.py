@@ -27,7 +27,7 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 from ask_sdk_model.interfaces.alexa.presentation.aplt import (
@@ -133,9 +133,23 @@ def _clock_profile(viewports: Any) -> TargetProfile:
     return TargetProfile.NONE
 
 
-def directives(screen: Screen, interfaces: Any, viewports: Any = None) -> list:
+@dataclass(frozen=True)
+class Later:
+    """A screen made only for a device that can show it, because making it costs (the
+    menu's minutes time every routine, which a speaker never needs). `clock`: whether
+    the screen it makes may have text for a character display."""
+    make: Callable[[], Screen]
+    clock: bool = False
+
+
+def directives(screen: Screen | Later, interfaces: Any, viewports: Any = None) -> list:
     """The directives that show `screen` on a device with these supportedInterfaces (and
     context Viewports): none for a device without a screen."""
+    if isinstance(screen, Later):
+        if not (getattr(interfaces, "alexa_presentation_apl", None) is not None or (
+                screen.clock and getattr(interfaces, "alexa_presentation_aplt", None) is not None)):
+            return []
+        screen = screen.make()
     out: list = []
     docs = documents()
     apl = getattr(interfaces, "alexa_presentation_apl", None)
