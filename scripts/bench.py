@@ -37,7 +37,7 @@ What it does, all on loopback, in about two and a half minutes:
 
 Usage: .venv/bin/python scripts/bench.py [--duration 10] [--connections 32] [--threads 2]
        [--scaling-rounds 3] [--scaling-duration 4] [--no-scaling] [--floor-in-memory]
-       [--no-peer-store] [--json out.json]
+       [--no-peer-store] [--compare DIR] [--json out.json]
 """
 from __future__ import annotations
 
@@ -109,7 +109,8 @@ def server_env(tmp: Path, name: str, **extra: str) -> dict:
 class Server:
     """A gunicorn master with its workers; the log goes to a file (never a full pipe)."""
 
-    def __init__(self, name: str, app: str, env: dict, tmp: Path, extra_args: tuple = ()):
+    def __init__(self, name: str, app: str, env: dict, tmp: Path, extra_args: tuple = (),
+                 cwd: Path = ROOT):
         self.name, self.port = name, free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(env, BIND=f"127.0.0.1:{self.port}")
@@ -117,7 +118,7 @@ class Server:
         self._log = open(self.log_path, "w")
         started = time.perf_counter()
         self.proc = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", *extra_args, app],
-                                     cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+                                     cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.proc.log_path = str(self.log_path)       # read by tests.server.wait_healthy
         try:
             wait_healthy(self.base, self.proc, timeout=120)
@@ -421,8 +422,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peer-store", action="store_true",
                     help="leave out the second peer, the idiomatic peer on the skill's own store "
                          "adapter (the peer itself uses a sample author's per-call adapter)")
+    ap.add_argument("--compare", type=Path, metavar="DIR",
+                    help="also run the skill from another checkout (for example an older commit "
+                         "exported with git archive) as 'skill-B', in the same rounds")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
+    if args.compare:
+        args.compare = args.compare.resolve()
     if shutil.which("wrk") is None:
         print("wrk is not installed (make sysdeps installs it)", file=sys.stderr)
         return 2
@@ -484,6 +490,15 @@ def main(argv: list[str] | None = None) -> int:
             stack.callback(floor_mem.stop)
             check_bodies(http_poster(floor_mem.base + "/alexa"), bodies, ssml=False)
             contenders["floor-mem"] = (floor_mem, bodies_file)
+        if args.compare:
+            log(f"starting the skill from {args.compare} under gunicorn")
+            other = Server("skill-B", "skill.web.app:create_app()",
+                           server_env(tmp, "skill-B", PYTHONPATH=str(args.compare)), tmp,
+                           cwd=args.compare)
+            stack.callback(other.stop)
+            other_bodies = capture_bodies(http_poster(other.base + "/alexa"))
+            check_bodies(http_poster(other.base + "/alexa"), other_bodies, ssml=True, skill=True)
+            contenders["skill-B"] = (other, write_bodies("skill-B", other_bodies))
         contenders["baseline"] = (base, bodies_file)
         for server, file in contenders.values():
             run_wrk(server.base, file, args.warmup, args.connections, args.threads)
@@ -555,6 +570,10 @@ def main(argv: list[str] | None = None) -> int:
         if floor_mem_run is not None:
             print("(floor-mem: the floor on a private in-memory SQLite database per worker, "
                   "to show what the shared file costs)")
+        if "skill-B" in runs:
+            print(f"(skill-B: the skill from {args.compare}; CPU skill-B/skill "
+                  f"{runs['skill-B']['cpu_us_per_request'] / skill_run['cpu_us_per_request']:.2f},"
+                  f" throughput skill/skill-B {skill_run['rps'] / runs['skill-B']['rps']:.2f})")
         print(f"floor ratio floor/baseline (the most the skill could reach here): "
               f"{floor_ratio:.2f}")
         if floor_mem_run is not None:
