@@ -54,6 +54,8 @@ INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
     C.SET_PREFERENCE: ((C.SLOT_PREFERENCE, C.TYPE_PREFERENCE),),
     C.SET_REMINDER: ((C.SLOT_TIME, C.TYPE_TIME),),
     C.PAIN: ((C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
+    C.SYMPTOM: ((C.SLOT_ANSWER, C.TYPE_ANSWER), (C.SLOT_SIGN, C.TYPE_SIGN),
+                (C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
 }
 # A FAQ topic's intent may say where, when and for what ("why does my {part} crack {when}",
 # "is heat good for {trouble}"): the parts of a question that vary apart from its meaning, so
