@@ -163,8 +163,7 @@ def test_slots_as_specified(lm):
     assert slots(C.PAIN) == {C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART,
                              C.SLOT_WHEN: C.TYPE_WHEN}
     assert slots(C.SYMPTOM) == {C.SLOT_ANSWER: C.TYPE_ANSWER, C.SLOT_SIGN: C.TYPE_SIGN,
-                                C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART,
-                                C.SLOT_WHEN: C.TYPE_WHEN}
+                                C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART}
     faq_slots = {C.SLOT_PART: C.TYPE_PART, C.SLOT_WHEN: C.TYPE_WHEN,
                  C.SLOT_TROUBLE: C.TYPE_TROUBLE}
     with_slots = {C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE, C.PAIN, C.SET_REMINDER,
@@ -301,6 +300,7 @@ def _add(intent, *templates):
     (_add(C.PAIN, "it hurts!"), "characters"),
     (_add(C.PAIN, "it hurts {topic}"), "not a slot of this intent"),
     (_add(C.PAIN, "{pain} {part}"), "only slots"),
+    (_add(C.PAIN, "oh {pain} {part}"), "two slots side by side"),
     (_add(C.PAIN, "(it hurts"), "cannot parse"),
     (_add(C.PAIN, "it <no_such_rule>"), "no_such_rule"),
     (_add(C.PAIN, "(a|b|c|d|e|f) (a|b|c|d|e|f) (a|b|c|d|e|f) (a|b|c|d|e|f) (a|b|c|d|e|f)"),

@@ -55,7 +55,7 @@ INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
     C.SET_REMINDER: ((C.SLOT_TIME, C.TYPE_TIME),),
     C.PAIN: ((C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
     C.SYMPTOM: ((C.SLOT_ANSWER, C.TYPE_ANSWER), (C.SLOT_SIGN, C.TYPE_SIGN),
-                (C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
+                (C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART)),
 }
 # A FAQ topic's intent may say where, when and for what ("why does my {part} crack {when}",
 # "is heat good for {trouble}"): the parts of a question that vary apart from its meaning, so
@@ -194,6 +194,9 @@ def sample_problems(sample: str, slot_names: Iterable[str] = ()) -> list[str]:
     if re.search(r"\d", sample):
         problems.append("numerals (spell numbers out)")
     seen_slots: set[str] = set()
+    if re.search(r"\}\s+\{", sample):
+        problems.append("two slots side by side (virtual-alexa matches a sample as a regular "
+                        "expression and cannot tell where the first slot ends)")
     for token in sample.split():
         slot = _SLOT_TOKEN.match(token)
         if slot:

@@ -53,6 +53,8 @@ function expectedOpen(entry, intent) {
   // "no" ends the session except where it answers a question: the safety question (cleared)
   // and the pain question (a mild one: the skill offers a gentler try)
   if (intent === C.NO && entry.context !== "screening" && entry.context !== "pain") return false;
+  // at the pain question a "yes" (sharp, spreading, numb) stops for today and ends
+  if (intent === C.YES && entry.context === "pain") return false;
   return true;
 }
 
