@@ -73,6 +73,12 @@ SLOT_PAIN = "pain"               # PainIntent: what it feels like ("a sharp pain
 SLOT_PART = "part"               # PainIntent: where ("my left hip")
 SLOT_WHEN = "when"               # PainIntent, FAQ topics: "when I twist", "every morning"
 SLOT_TROUBLE = "trouble"         # FAQ topics: what it is for ("back pain", "a stiff back")
+SLOT_PERSON = "someone"          # FAQ topics: who ("my partner", "a chiropractor")
+SLOT_REMEDY = "remedy"           # FAQ topics: heat or cold ("a heating pad", "ice")
+SLOT_TOOL = "tool"               # FAQ topics: what to roll on ("a lacrosse ball")
+SLOT_CONDITION = "condition"     # FAQ topics: a condition of the back ("osteoporosis")
+SLOT_CLINICIAN = "doctor"        # FAQ topics: whom to see ("a physio", "urgent care")
+SLOT_HABIT = "habit"             # FAQ topics: a sitting day ("work at a desk all day")
 SLOT_SIGN = "sign"               # SymptomIntent: a warning sign ("a fall", "trouble peeing")
 SLOT_ANSWER = "answer"           # SymptomIntent: the yes or no said with it ("yeah", "no but")
 
@@ -87,6 +93,12 @@ TYPE_PAIN = "PainKind"           # ids: sharp (also shooting, spreading), numb (
 TYPE_PART = "BodyPart"
 TYPE_WHEN = "Occasion"
 TYPE_TROUBLE = "Complaint"
+TYPE_PERSON = "Person"
+TYPE_REMEDY = "Remedy"
+TYPE_TOOL = "Tool"
+TYPE_CONDITION = "Condition"
+TYPE_CLINICIAN = "Clinician"
+TYPE_HABIT = "Habit"
 TYPE_SIGN = "WarningSign"        # ids: the kind of sign (numb, bladder, fever, fall...)
 TYPE_ANSWER = "YesNo"            # ids: yes, no
 
