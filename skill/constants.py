@@ -79,6 +79,7 @@ SLOT_TOOL = "tool"               # FAQ topics: what to roll on ("a lacrosse ball
 SLOT_CONDITION = "condition"     # FAQ topics: a condition of the back ("osteoporosis")
 SLOT_CLINICIAN = "doctor"        # FAQ topics: whom to see ("a physio", "urgent care")
 SLOT_HABIT = "habit"             # FAQ topics: a sitting day ("work at a desk all day")
+SLOT_SCENE = "scene"             # StartRoutineIntent: said before asking ("i'm at my desk")
 SLOT_SIGN = "sign"               # SymptomIntent: a warning sign ("a fall", "trouble peeing")
 SLOT_ANSWER = "answer"           # SymptomIntent: the yes or no said with it ("yeah", "no but")
 
@@ -99,6 +100,7 @@ TYPE_TOOL = "Tool"
 TYPE_CONDITION = "Condition"
 TYPE_CLINICIAN = "Clinician"
 TYPE_HABIT = "Habit"
+TYPE_SCENE = "Scene"             # ids: the content id of a routine, area or position
 TYPE_SIGN = "WarningSign"        # ids: the kind of sign (numb, bladder, fever, fall...)
 TYPE_ANSWER = "YesNo"            # ids: yes, no
 

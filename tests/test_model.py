@@ -156,14 +156,16 @@ def test_slots_as_specified(lm):
         return {s["name"]: s["type"] for s in intents[name].get("slots", [])}
 
     assert slots(C.START_ROUTINE) == {C.SLOT_ROUTINE: C.TYPE_ROUTINE, C.SLOT_AREA: C.TYPE_AREA,
-                                      C.SLOT_POSITION: C.TYPE_POSITION}
+                                      C.SLOT_POSITION: C.TYPE_POSITION,
+                                      C.SLOT_SCENE: C.TYPE_SCENE}
     assert slots(C.QUESTION) == {C.SLOT_TOPIC: C.TYPE_TOPIC}
     assert slots(C.SET_PREFERENCE) == {C.SLOT_PREFERENCE: C.TYPE_PREFERENCE}
     assert slots(C.SET_REMINDER) == {C.SLOT_TIME: "AMAZON.TIME"}
     assert slots(C.PAIN) == {C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART,
                              C.SLOT_WHEN: C.TYPE_WHEN}
     assert slots(C.SYMPTOM) == {C.SLOT_ANSWER: C.TYPE_ANSWER, C.SLOT_SIGN: C.TYPE_SIGN,
-                                C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART}
+                                C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART,
+                                C.SLOT_WHEN: C.TYPE_WHEN}
     faq_slots = {C.SLOT_PART: C.TYPE_PART, C.SLOT_WHEN: C.TYPE_WHEN,
                  C.SLOT_TROUBLE: C.TYPE_TROUBLE, C.SLOT_PERSON: C.TYPE_PERSON,
                  C.SLOT_REMEDY: C.TYPE_REMEDY, C.SLOT_TOOL: C.TYPE_TOOL,
@@ -193,7 +195,7 @@ def test_every_slot_type_used_is_defined_and_every_defined_is_used(lm):
     assert defined == {C.TYPE_ROUTINE, C.TYPE_AREA, C.TYPE_POSITION, C.TYPE_TOPIC,
                        C.TYPE_PREFERENCE, C.TYPE_PAIN, C.TYPE_PART, C.TYPE_WHEN, C.TYPE_TROUBLE,
                        C.TYPE_SIGN, C.TYPE_ANSWER, C.TYPE_PERSON, C.TYPE_REMEDY, C.TYPE_TOOL,
-                       C.TYPE_CONDITION, C.TYPE_CLINICIAN, C.TYPE_HABIT}
+                       C.TYPE_CONDITION, C.TYPE_CLINICIAN, C.TYPE_HABIT, C.TYPE_SCENE}
 
 
 def test_every_content_id_is_a_slot_value(lm, content):
@@ -209,6 +211,8 @@ def test_every_content_id_is_a_slot_value(lm, content):
     assert ids(C.TYPE_PREFERENCE) == list(C.PREFERENCE_VALUES)
     assert set(ids(C.TYPE_PAIN)) == {"sharp", "numb", "mild", "pain"}
     assert set(ids(C.TYPE_ANSWER)) == {"yes", "no"}
+    # a scene points to a routine, an area or a position (menu.choose_routine)
+    assert set(ids(C.TYPE_SCENE)) <= {*content.routines, *content.areas, *content.positions}
     assert set(ids(C.TYPE_POSITION)) <= set(C.POSITIONS)
 
 

@@ -49,13 +49,14 @@ INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
         (C.SLOT_ROUTINE, C.TYPE_ROUTINE),
         (C.SLOT_AREA, C.TYPE_AREA),
         (C.SLOT_POSITION, C.TYPE_POSITION),
+        (C.SLOT_SCENE, C.TYPE_SCENE),
     ),
     C.QUESTION: ((C.SLOT_TOPIC, C.TYPE_TOPIC),),
     C.SET_PREFERENCE: ((C.SLOT_PREFERENCE, C.TYPE_PREFERENCE),),
     C.SET_REMINDER: ((C.SLOT_TIME, C.TYPE_TIME),),
     C.PAIN: ((C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
     C.SYMPTOM: ((C.SLOT_ANSWER, C.TYPE_ANSWER), (C.SLOT_SIGN, C.TYPE_SIGN),
-                (C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART)),
+                (C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
 }
 # A FAQ topic's intent may say where, when and for what ("why does my {part} crack {when}",
 # "is heat good for {trouble}"), and who, with what or with which condition ("can {someone}
@@ -685,9 +686,10 @@ def build_model(content: Any, source: Mapping[str, Any] | str | Path | None = No
 
 def render(model: Mapping[str, Any]) -> str:
     """The committed text of a model: sorted keys, two-space indent, trailing newline; the
-    samples one per line without indentation (a tenth of the size, same JSON)."""
+    samples and the slot values' synonyms one per line without indentation (same JSON, a
+    fraction of the bytes, which count against Alexa's 1.5 MB)."""
     text = json.dumps(model, indent=2, sort_keys=True, ensure_ascii=False)
-    return re.sub(r'\n {12}(?=")', "\n", text) + "\n"
+    return re.sub(r'\n(?: {12}| {18})(?=")', "\n", text) + "\n"
 
 
 def load_model(path: Path | str = MODEL_PATH) -> dict:
