@@ -23,12 +23,14 @@ WHY_ASK = "WhyAskIntent"         # "what do you mean", "why are you asking"
 THANKS = "ThanksIntent"          # never ends a routine
 VOLUME = "VolumeIntent"          # "speak up": how to change the volume, never the pace
 TOO_HARD = "TooHardIntent"       # "I can't do this one": offer to skip
+SYMPTOM = "SymptomIntent"        # "yes I fell last week", "no, just a bit of tightness": an
+                                 # answer that describes; what it names is the yes or no
 
 CUSTOM_INTENTS = (
     START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,
     SET_PREFERENCE, HISTORY, DELETE_DATA, TELL_ME_MORE,
     SET_REMINDER, REMINDER_STATUS, CANCEL_REMINDER,
-    UNSURE, WHY_ASK, THANKS, VOLUME, TOO_HARD,
+    UNSURE, WHY_ASK, THANKS, VOLUME, TOO_HARD, SYMPTOM,
 )
 
 # One intent per FAQ topic (content/faq.yaml id), so that a question reaches its topic by
@@ -71,6 +73,15 @@ SLOT_PAIN = "pain"               # PainIntent: what it feels like ("a sharp pain
 SLOT_PART = "part"               # PainIntent: where ("my left hip")
 SLOT_WHEN = "when"               # PainIntent, FAQ topics: "when I twist", "every morning"
 SLOT_TROUBLE = "trouble"         # FAQ topics: what it is for ("back pain", "a stiff back")
+SLOT_PERSON = "someone"          # FAQ topics: who ("my partner", "a chiropractor")
+SLOT_REMEDY = "remedy"           # FAQ topics: heat or cold ("a heating pad", "ice")
+SLOT_TOOL = "tool"               # FAQ topics: what to roll on ("a lacrosse ball")
+SLOT_CONDITION = "condition"     # FAQ topics: a condition of the back ("osteoporosis")
+SLOT_CLINICIAN = "doctor"        # FAQ topics: whom to see ("a physio", "urgent care")
+SLOT_HABIT = "habit"             # FAQ topics: a sitting day ("work at a desk all day")
+SLOT_SCENE = "scene"             # StartRoutineIntent: said before asking ("i'm at my desk")
+SLOT_SIGN = "sign"               # SymptomIntent: a warning sign ("a fall", "trouble peeing")
+SLOT_ANSWER = "answer"           # SymptomIntent: the yes or no said with it ("yeah", "no but")
 
 TYPE_ROUTINE = "RoutineName"
 TYPE_AREA = "BodyArea"
@@ -78,10 +89,20 @@ TYPE_POSITION = "StretchPosition"
 TYPE_TOPIC = "QuestionTopic"
 TYPE_PREFERENCE = "PreferenceChange"
 TYPE_TIME = "AMAZON.TIME"          # built in: Alexa resolves "seven p.m." to "19:00"
-TYPE_PAIN = "PainKind"           # ids: sharp, numb, mild, pain (unspecified)
+TYPE_PAIN = "PainKind"           # ids: sharp (also shooting, spreading), numb (also tingling,
+                                 # weak), mild (also stiff, staying in the back), pain (unsaid)
 TYPE_PART = "BodyPart"
 TYPE_WHEN = "Occasion"
 TYPE_TROUBLE = "Complaint"
+TYPE_PERSON = "Person"
+TYPE_REMEDY = "Remedy"
+TYPE_TOOL = "Tool"
+TYPE_CONDITION = "Condition"
+TYPE_CLINICIAN = "Clinician"
+TYPE_HABIT = "Habit"
+TYPE_SCENE = "Scene"             # ids: the content id of a routine, area or position
+TYPE_SIGN = "WarningSign"        # ids: the kind of sign (numb, bladder, fever, fall...)
+TYPE_ANSWER = "YesNo"            # ids: yes, no
 
 # Values of the PreferenceChange slot type (ids); the synonyms live in the model source.
 PREFERENCE_VALUES = (

@@ -454,6 +454,87 @@ def test_doubt_at_the_follow_up_is_never_a_no_either(alexa, content):
     assert r.ends and "emergency" not in r.text.lower() and stretch_number(r.text) is None
 
 
+SYMPTOM = "SymptomIntent"
+
+
+@pytest.mark.parametrize("slots", [
+    {"answer": "yes", "sign": "fall"},                   # "yes I fell last week"
+    {"sign": "bladder"},                                 # "I've had trouble peeing lately"
+    {"answer": "no", "pain": "numb"},                    # "no but my leg goes numb"
+    {"answer": "no", "pain": "mild", "sign": "cancer"},  # "no, just stiffness, and cancer"
+    {"answer": "no", "pain": ("a kind of electric thing", None)},   # words Alexa didn't resolve
+])
+def test_a_described_sign_at_the_question_is_a_yes_never_a_no(alexa, content, slots):
+    _at_the_question(alexa)
+    r = alexa.intent(SYMPTOM, **slots)
+    assert content.text("screening", "followup") in r.text and not r.ends
+    assert stretch_number(r.text) is None
+
+
+@pytest.mark.parametrize("intent, slots", [
+    (SYMPTOM, {"answer": "yes", "pain": "mild"}),        # "yeah, just a bit of tightness"
+    (SYMPTOM, {"pain": "mild"}),                         # "I've had some stiffness"
+    (SYMPTOM, {"answer": ("um well", None), "pain": "mild"}),
+])
+def test_mild_words_without_a_said_no_are_unclear_at_the_question(alexa, content, intent, slots):
+    _at_the_question(alexa)
+    r = alexa.intent(intent, **slots)
+    assert content.text("screening", "unclear") in r.text and not r.ends
+    assert stretch_number(r.text) is None
+
+
+@pytest.mark.parametrize("slots", [{}, {"pain": "mild"}, {"pain": "pain"}])
+def test_pain_now_at_the_question_is_never_a_no(alexa, content, slots):
+    _at_the_question(alexa)
+    r = alexa.intent("PainIntent", **slots)                # "it's just a little sore"
+    assert content.text("prompts", "pain_warning") in r.text
+    assert content.text("screening", "question") in r.text and stretch_number(r.text) is None
+    r = alexa.intent("PainIntent", pain="sharp")           # "a sharp pain down my leg"
+    assert content.text("screening", "followup") in r.text and stretch_number(r.text) is None
+
+
+def test_a_said_no_with_only_mild_words_clears_the_question(alexa, content):
+    _at_the_question(alexa)
+    r = alexa.intent(SYMPTOM, answer="no", pain="mild")    # "no, just a bit of tightness"
+    assert stretch_number(r.text) == 1 and not r.ends
+
+
+@pytest.mark.parametrize("intent, slots, stops", [
+    (SYMPTOM, {"answer": "yes", "pain": "sharp"}, True),   # "yeah it's sharp"
+    ("PainIntent", {"pain": "sharp", "part": "leg"}, True),  # "it's shooting down my leg"
+    ("PainIntent", {"pain": "numb"}, True),                # "my toes feel numb"
+    (SYMPTOM, {"answer": "no", "pain": "numb"}, True),     # "no, but it's tingling"
+    (SYMPTOM, {"answer": "no", "pain": "mild"}, False),    # "no, just a pinch"
+    ("PainIntent", {"pain": "mild"}, False),               # "just a little twinge"
+])
+def test_a_described_answer_at_the_pain_question_says_which_kind(alexa, content, intent, slots, stops):
+    start(alexa)
+    alexa.intent("PainIntent")
+    r = alexa.intent(intent, **slots)
+    assert stretch_number(r.text) is None
+    if stops:
+        assert content.text("prompts", "pain_stop") in r.text and r.ends
+    else:
+        assert content.text("prompts", "pain_mild") in r.text and not r.ends
+        assert stretch_number(alexa.intent(NEXT).text) == 2          # skip, as after a "no"
+
+
+def test_pain_without_a_kind_at_the_pain_question_asks_again(alexa, content):
+    start(alexa)
+    alexa.intent("PainIntent")
+    r = alexa.intent("PainIntent", part="back")            # "my back hurts"
+    assert content.text("prompts", "pain_check_help") in r.text and not r.ends
+    r = alexa.intent(SYMPTOM, answer="yes", pain="mild")   # "yeah, a dull ache": unclear
+    assert content.text("prompts", "pain_check_unclear") in r.text and not r.ends
+
+
+def test_a_symptom_said_in_a_routine_stops_it_like_pain(alexa, content):
+    start(alexa)
+    r = alexa.intent(SYMPTOM, answer="yes", pain="numb")
+    assert content.text("prompts", "pain") in r.text and content.text("prompts", "pain_check") in r.text
+    assert stretch_number(r.text) is None and not r.ends
+
+
 @pytest.mark.parametrize("why", [WHY_ASK, REPEAT])
 def test_why_and_repeat_re_ask_with_the_reason_without_counting(alexa, content, why):
     _at_the_question(alexa)
@@ -665,6 +746,11 @@ step_kinds = [
         {"sig": "0" * 64}])),
     # replayed state: the next request carries attributes this session had earlier
     st.tuples(st.just("replay"), st.integers(min_value=1, max_value=8)),
+    # an answer that describes ("yes I fell", "no, just a pinch", "my leg is numb")
+    st.tuples(st.just("described"), st.sampled_from(["SymptomIntent", "PainIntent"]),
+              st.sampled_from([None, "yes", "no", ("uh whatever", None)]),
+              st.sampled_from([None, "mild", "mild", "sharp", "numb", "pain", ("a weird one", None)]),
+              st.sampled_from([None, None, "fall", "bladder", ("a strange thing", None)])),
     # a LaunchRequest inside the open session; the same session id marked new again
     st.tuples(st.just("relaunch")),
     st.tuples(st.just("renew"), st.sampled_from([NO, "StartRoutineIntent", RESUME])),
@@ -678,10 +764,19 @@ at_the_gate = st.tuples(
     st.sampled_from(["lower_back", "quick_release", "desk_break"]),
     st.lists(st.sampled_from([NO, NO, NO, YES, NEXT, RESUME, FALLBACK, PREV, "AMAZON.HelpIntent",
                               "UnsureIntent", "WhyAskIntent", REPEAT, "ThanksIntent",
-                              ("Next",), ("Resume",)]),
+                              ("Next",), ("Resume",),
+                              ("SymptomIntent", "no", "mild", None),      # "no, just a pinch"
+                              ("SymptomIntent", "no", "numb", None),      # "no but my leg's numb"
+                              ("SymptomIntent", "yes", "mild", None),
+                              ("SymptomIntent", None, "mild", None),
+                              ("SymptomIntent", "no", "mild", "fall"),
+                              ("SymptomIntent", ("um well", None), "mild", None),
+                              ("SymptomIntent", "no", ("a weird one", None), None),
+                              ("PainIntent", None, "mild", None), ("PainIntent", None, "sharp", None)]),
              min_size=1, max_size=3),
 ).map(lambda gate: [("intent", "StartRoutineIntent", gate[0], None),
-                    *[("touch", answer) if isinstance(answer, tuple) else ("intent", answer, None, None)
+                    *[("intent", answer, None, None) if isinstance(answer, str)
+                      else ("touch", answer) if len(answer) == 1 else ("described", *answer)
                       for answer in gate[1]]])
 
 # Replaying and relaunching as pieces too: an older state (or a relaunch) and then the request
@@ -756,6 +851,21 @@ def test_no_stretch_unless_the_latest_screening_answer_was_no(app, content, sequ
             else:
                 _tamper(alexa, **changes)
             continue
+        elif step[0] == "described":
+            _, intent, said, feeling, sign = step
+            slots = {n: v for n, v in (("answer", said), ("pain", feeling), ("sign", sign))
+                     if v is not None and (intent == "SymptomIntent" or n == "pain")}
+            new_session = alexa.session_id is None
+            resp = alexa.intent(intent, **slots)
+            if new_session:
+                latest_answer, asked_before, blocked, seen = None, None, False, []
+            else:
+                asked_before = asked
+            meant = _described_means(intent, slots)
+            if asked_before == "main":
+                latest_answer = "no" if meant == "no" else "other"
+            if asked_before == "followup" and meant in ("yes", "no"):
+                blocked = True
         else:
             _, intent, routine, area = step
             new_session = alexa.session_id is None
@@ -792,6 +902,20 @@ def test_no_stretch_unless_the_latest_screening_answer_was_no(app, content, sequ
 
 
 PROPERTY_STRETCHES: list[int] = []
+
+
+def _described_means(intent: str, slots: dict) -> str | None:
+    """What an answer that describes says at a screening question, as the property sees it:
+    a "no" needs the word no and nothing named but a mild feeling; a warning sign, a sharp or
+    numb feeling, or words that resolved to nothing are a yes; otherwise nothing clear."""
+    kinds = [slots[n] for n in ("pain", "sign") if n in slots]
+    if intent == "SymptomIntent" and slots.get("answer") == "no" and kinds == ["mild"]:
+        return "no"
+    if any(k not in ("mild", "pain") for k in kinds):
+        return "yes"
+    if intent == "SymptomIntent" and kinds != ["mild"]:
+        return "yes"
+    return None
 
 
 def test_the_property_search_did_reach_stretches(request):

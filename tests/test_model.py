@@ -156,15 +156,23 @@ def test_slots_as_specified(lm):
         return {s["name"]: s["type"] for s in intents[name].get("slots", [])}
 
     assert slots(C.START_ROUTINE) == {C.SLOT_ROUTINE: C.TYPE_ROUTINE, C.SLOT_AREA: C.TYPE_AREA,
-                                      C.SLOT_POSITION: C.TYPE_POSITION}
+                                      C.SLOT_POSITION: C.TYPE_POSITION,
+                                      C.SLOT_SCENE: C.TYPE_SCENE}
     assert slots(C.QUESTION) == {C.SLOT_TOPIC: C.TYPE_TOPIC}
     assert slots(C.SET_PREFERENCE) == {C.SLOT_PREFERENCE: C.TYPE_PREFERENCE}
     assert slots(C.SET_REMINDER) == {C.SLOT_TIME: "AMAZON.TIME"}
     assert slots(C.PAIN) == {C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART,
                              C.SLOT_WHEN: C.TYPE_WHEN}
+    assert slots(C.SYMPTOM) == {C.SLOT_ANSWER: C.TYPE_ANSWER, C.SLOT_SIGN: C.TYPE_SIGN,
+                                C.SLOT_PAIN: C.TYPE_PAIN, C.SLOT_PART: C.TYPE_PART,
+                                C.SLOT_WHEN: C.TYPE_WHEN}
     faq_slots = {C.SLOT_PART: C.TYPE_PART, C.SLOT_WHEN: C.TYPE_WHEN,
-                 C.SLOT_TROUBLE: C.TYPE_TROUBLE}
-    with_slots = {C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE, C.PAIN, C.SET_REMINDER}
+                 C.SLOT_TROUBLE: C.TYPE_TROUBLE, C.SLOT_PERSON: C.TYPE_PERSON,
+                 C.SLOT_REMEDY: C.TYPE_REMEDY, C.SLOT_TOOL: C.TYPE_TOOL,
+                 C.SLOT_CONDITION: C.TYPE_CONDITION, C.SLOT_CLINICIAN: C.TYPE_CLINICIAN,
+                 C.SLOT_HABIT: C.TYPE_HABIT}
+    with_slots = {C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE, C.PAIN, C.SET_REMINDER,
+                  C.SYMPTOM}
     for name in set(intents) - with_slots:
         used = {s for s in faq_slots if any("{" + s + "}" in x for x in intents[name]["samples"])}
         expected = ({s: faq_slots[s] for s in used} if name.startswith(C.FAQ_INTENT_PREFIX)
@@ -185,7 +193,9 @@ def test_every_slot_type_used_is_defined_and_every_defined_is_used(lm):
     assert used <= defined
     assert defined <= used
     assert defined == {C.TYPE_ROUTINE, C.TYPE_AREA, C.TYPE_POSITION, C.TYPE_TOPIC,
-                       C.TYPE_PREFERENCE, C.TYPE_PAIN, C.TYPE_PART, C.TYPE_WHEN, C.TYPE_TROUBLE}
+                       C.TYPE_PREFERENCE, C.TYPE_PAIN, C.TYPE_PART, C.TYPE_WHEN, C.TYPE_TROUBLE,
+                       C.TYPE_SIGN, C.TYPE_ANSWER, C.TYPE_PERSON, C.TYPE_REMEDY, C.TYPE_TOOL,
+                       C.TYPE_CONDITION, C.TYPE_CLINICIAN, C.TYPE_HABIT, C.TYPE_SCENE}
 
 
 def test_every_content_id_is_a_slot_value(lm, content):
@@ -200,7 +210,36 @@ def test_every_content_id_is_a_slot_value(lm, content):
     assert ids(C.TYPE_TOPIC) == list(content.faq)
     assert ids(C.TYPE_PREFERENCE) == list(C.PREFERENCE_VALUES)
     assert set(ids(C.TYPE_PAIN)) == {"sharp", "numb", "mild", "pain"}
+    assert set(ids(C.TYPE_ANSWER)) == {"yes", "no"}
+    # a scene points to a routine, an area or a position (menu.choose_routine)
+    assert set(ids(C.TYPE_SCENE)) <= {*content.routines, *content.areas, *content.positions}
     assert set(ids(C.TYPE_POSITION)) <= set(C.POSITIONS)
+
+
+def _phrases_of(lm, type_name, value_id):
+    v = next(v for v in _types(lm)[type_name]["values"] if v["id"] == value_id)
+    return [v["name"]["value"], *v["name"].get("synonyms", [])]
+
+
+def test_a_mild_feeling_names_no_warning_sign(lm):
+    """The safety question takes "no" with nothing but mild words as a no
+    (skill/dialog/gate.py `reading`): no mild phrase may name a warning kind."""
+    warning = re.compile(r"numb|tingl|pins|needle|shoot|sharp|stab|spread|radiat|burn|weak|"
+                         r"electric|sever|down|leg|foot|feet|groin|bladder|fever|fall|"
+                         r"\bgo(es|ing)?\b|runs?\b|moves?\b")
+    mild = _phrases_of(lm, C.TYPE_PAIN, "mild")
+    assert len(mild) >= 50
+    assert [p for p in mild if warning.search(p) and not p.startswith(("doesn't", "isn't", "not "))] == []
+
+
+def test_a_said_no_holds_no_doubt(lm):
+    """Only a plain no word is the "no" of an answer that describes; doubt never is."""
+    doubt = re.compile(r"not really|maybe|think|not sure|guess|probably|perhaps|dunno|know|"
+                       r"kind of|sort of")
+    said_no = _phrases_of(lm, C.TYPE_ANSWER, "no")
+    assert "no" in said_no and "no but" in said_no
+    assert [p for p in said_no if doubt.search(p)] == []
+    assert [p for p in _phrases_of(lm, C.TYPE_ANSWER, "yes") if doubt.search(p)] == []
 
 
 def test_content_names_and_synonyms_are_slot_phrases(lm, content):
@@ -269,6 +308,7 @@ def _add(intent, *templates):
     (_add(C.PAIN, "it hurts!"), "characters"),
     (_add(C.PAIN, "it hurts {topic}"), "not a slot of this intent"),
     (_add(C.PAIN, "{pain} {part}"), "only slots"),
+    (_add(C.PAIN, "oh {pain} {part}"), "two slots side by side"),
     (_add(C.PAIN, "(it hurts"), "cannot parse"),
     (_add(C.PAIN, "it <no_such_rule>"), "no_such_rule"),
     (_add(C.PAIN, "(a|b|c|d|e|f) (a|b|c|d|e|f) (a|b|c|d|e|f) (a|b|c|d|e|f) (a|b|c|d|e|f)"),

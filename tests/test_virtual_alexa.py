@@ -267,5 +267,35 @@ def test_people_answer_the_safety_question_in_their_own_words(server):
     assert "i ask before every routine" in why["text"].lower() and why["response"]["open"]
     assert cleared["request"]["intent"] == C.NO and STRETCH.search(cleared["text"])
     turns = converse(server, [*_start(), {"say": "yeah some tingling in my legs"}])
-    assert turns[-1]["request"]["intent"] == C.YES
+    assert turns[-1]["request"]["intent"] == C.SYMPTOM          # a described sign: a yes
     assert "bladder" in turns[-1]["text"].lower() and not STRETCH.search(turns[-1]["text"])
+
+
+@pytest.mark.parametrize("said", ["no but my left foot goes numb sometimes",
+                                  "nope i had a bad fall last year",
+                                  "i've been having trouble with my bladder lately"])
+def test_a_described_sign_is_never_a_no_at_the_safety_question(server, said):
+    turns = converse(server, [*_start(), {"say": said}])
+    assert turns[-1]["request"]["intent"] == C.SYMPTOM
+    assert "bladder" in turns[-1]["text"].lower()               # the follow-up question
+    assert not any(STRETCH.search(t["text"]) for t in turns)
+
+
+def test_no_with_only_mild_words_starts_the_routine(server):
+    turns = converse(server, [*_start(), {"say": "no it's just a bit of stiffness"}])
+    assert turns[-1]["request"]["intent"] == C.SYMPTOM
+    assert STRETCH.search(turns[-1]["text"]) and turns[-1]["response"]["open"]
+
+
+@pytest.mark.parametrize("said, stops", [("it's shooting down my leg", True),
+                                         ("yeah my toes are tingling", True),
+                                         ("no it's just a dull ache", False),
+                                         ("just a little twinge", False)])
+def test_the_kind_of_pain_described_answers_the_pain_question(server, said, stops):
+    turns = converse(server, [*_start(), {"say": "no"}, {"say": "ow that hurts"}, {"say": said}])
+    answer = turns[-1]
+    assert not STRETCH.search(answer["text"])
+    if stops:
+        assert "stop for today" in answer["text"].lower() and not answer["response"]["open"]
+    else:
+        assert "gentler" in answer["text"].lower() and answer["response"]["open"]

@@ -50,7 +50,9 @@ def list_routines(turn: Turn) -> Reply:
 
 
 def choose_routine(turn: Turn) -> tuple[str | None, str | None]:
-    """(routine id, words heard that matched nothing)."""
+    """(routine id, words heard that matched nothing). A scene said first ("i've got my
+    foam roller out") picks the routine, area or position its id names, when nothing else
+    does."""
     c = turn.content
     rslot, aslot, pslot = (turn.slots.get(n) for n in (C.SLOT_ROUTINE, C.SLOT_AREA, C.SLOT_POSITION))
     rid = lookup(rslot, c.routines)
@@ -59,6 +61,13 @@ def choose_routine(turn: Turn) -> tuple[str | None, str | None]:
     # a routine slot may catch an area or position name ("the lower back one")
     area = lookup(aslot, c.areas) or lookup(rslot, c.areas)
     pos = lookup(pslot, c.positions) or lookup(rslot, c.positions)
+    scene = turn.slots.get(C.SLOT_SCENE)       # "i'm at my desk, what can i do?"
+    if not (area or pos or rslot or aslot or pslot) and scene is not None:
+        found = [i for i in scene.ids if i in c.routines]
+        if found:
+            return found[0], None
+        area = next((i for i in scene.ids if i in c.areas), None)
+        pos = next((i for i in scene.ids if i in c.positions), None)
     if area or pos:
         for r in c.routines.values():
             if (not area or area in r.areas) and (not pos or pos in r.positions):

@@ -343,7 +343,7 @@ def _failed(turn: Turn, error: ReminderError, end: bool) -> Reply:
 def observe(turn: Turn) -> None:
     """Every intent: note pain (no reminder offer in this session), and drop an open
     reminder question when the user moves on to something else."""
-    if turn.intent == C.PAIN:
+    if turn.intent in (C.PAIN, C.SYMPTOM):
         turn.state["hurt"] = True
     if turn.state.get("remind") and turn.intent not in _KEEPS_QUESTION:
         turn.state["remind"] = None

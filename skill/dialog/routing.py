@@ -116,6 +116,7 @@ ACTIONS: dict[str, Callable[[Turn], Reply]] = {
     C.CANCEL_REMINDER: reminders.cancel_reminder,
     C.UNSURE: menu.help_, C.WHY_ASK: menu.help_, C.THANKS: everyday.thanks,
     C.VOLUME: everyday.volume, C.TOO_HARD: everyday.too_hard,
+    C.SYMPTOM: playback.pain,           # a symptom said outside the questions is pain now
 }
 assert set(ACTIONS) == set(C.CUSTOM_INTENTS) | set(C.BUILTIN_INTENTS)
 

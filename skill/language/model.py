@@ -49,18 +49,26 @@ INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
         (C.SLOT_ROUTINE, C.TYPE_ROUTINE),
         (C.SLOT_AREA, C.TYPE_AREA),
         (C.SLOT_POSITION, C.TYPE_POSITION),
+        (C.SLOT_SCENE, C.TYPE_SCENE),
     ),
     C.QUESTION: ((C.SLOT_TOPIC, C.TYPE_TOPIC),),
     C.SET_PREFERENCE: ((C.SLOT_PREFERENCE, C.TYPE_PREFERENCE),),
     C.SET_REMINDER: ((C.SLOT_TIME, C.TYPE_TIME),),
     C.PAIN: ((C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
+    C.SYMPTOM: ((C.SLOT_ANSWER, C.TYPE_ANSWER), (C.SLOT_SIGN, C.TYPE_SIGN),
+                (C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
 }
 # A FAQ topic's intent may say where, when and for what ("why does my {part} crack {when}",
-# "is heat good for {trouble}"): the parts of a question that vary apart from its meaning, so
-# one template covers the ways people end a sentence within Alexa's 1.5 MB. The answer
-# ignores them.
+# "is heat good for {trouble}"), and who, with what or with which condition ("can {someone}
+# crack my back", "should i use {remedy}", "can i use {tool}", "with {condition}", "should i
+# see {doctor}", "i {habit}"): the parts of a question that vary apart from its meaning, so
+# one template covers the ways people say them within Alexa's 1.5 MB (a value list costs its
+# bytes once; alternatives in a template multiply its samples). The answer ignores them.
 FAQ_SLOTS: tuple[tuple[str, str], ...] = (
-    (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN), (C.SLOT_TROUBLE, C.TYPE_TROUBLE))
+    (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN), (C.SLOT_TROUBLE, C.TYPE_TROUBLE),
+    (C.SLOT_PERSON, C.TYPE_PERSON), (C.SLOT_REMEDY, C.TYPE_REMEDY), (C.SLOT_TOOL, C.TYPE_TOOL),
+    (C.SLOT_CONDITION, C.TYPE_CONDITION), (C.SLOT_CLINICIAN, C.TYPE_CLINICIAN),
+    (C.SLOT_HABIT, C.TYPE_HABIT))
 SLOT_TYPE = {slot: type_ for slots in [*INTENT_SLOTS.values(), FAQ_SLOTS] for slot, type_ in slots}
 
 
@@ -192,6 +200,9 @@ def sample_problems(sample: str, slot_names: Iterable[str] = ()) -> list[str]:
     if re.search(r"\d", sample):
         problems.append("numerals (spell numbers out)")
     seen_slots: set[str] = set()
+    if re.search(r"\}\s+\{", sample):
+        problems.append("two slots side by side (virtual-alexa matches a sample as a regular "
+                        "expression and cannot tell where the first slot ends)")
     for token in sample.split():
         slot = _SLOT_TOKEN.match(token)
         if slot:
@@ -675,9 +686,10 @@ def build_model(content: Any, source: Mapping[str, Any] | str | Path | None = No
 
 def render(model: Mapping[str, Any]) -> str:
     """The committed text of a model: sorted keys, two-space indent, trailing newline; the
-    samples one per line without indentation (a tenth of the size, same JSON)."""
+    samples and the slot values' synonyms one per line without indentation (same JSON, a
+    fraction of the bytes, which count against Alexa's 1.5 MB)."""
     text = json.dumps(model, indent=2, sort_keys=True, ensure_ascii=False)
-    return re.sub(r'\n {12}(?=")', "\n", text) + "\n"
+    return re.sub(r'\n(?: {12}| {18})(?=")', "\n", text) + "\n"
 
 
 def load_model(path: Path | str = MODEL_PATH) -> dict:

@@ -10,7 +10,8 @@ Order:
    keeps the words, unresolved (ER_SUCCESS_NO_MATCH), as Alexa does, and the skill says what
    it does not have;
 3. typed words with typos, each replaced by the closest word the model knows, then 1 again;
-   never to a "no": a typo must not answer the safety question (skill/dialog/gate.py);
+   never to a "no" (nor to SymptomIntent, which may be read as one): a typo must not answer
+   the safety question (skill/dialog/gate.py);
 4. otherwise AMAZON.FallbackIntent, as a device sends for what the model cannot match.
 
 Used by `python -m skill chat` and its tests.
@@ -39,6 +40,9 @@ UNKNOWN_SLOT_INTENTS = frozenset({C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE}
 # Typo correction: words this long or longer, one slip (a letter wrong, missing, extra, or
 # two swapped) from a known word; two slips from words of eight letters or more.
 TYPO_MIN_LETTERS = 4
+# Intents a typo never becomes: a "no", and an answer that describes, which the safety
+# question reads as a no when it says "no" and names only mild things (gate.reading).
+MAY_BE_NO = frozenset({C.NO, C.SYMPTOM})
 
 
 def normalize(text: str) -> str:
@@ -236,7 +240,7 @@ class Matcher:
         corrected = self._corrected(norm)
         if corrected != norm:
             typo = self._exact(corrected)
-            if typo and typo.intent != C.NO:      # never a "no" the model did not hear
+            if typo and typo.intent not in MAY_BE_NO:   # never a "no" the model did not hear
                 typo.kind = "typo"
                 return typo
         return self._unknown_slot(norm) or Match(C.FALLBACK)
