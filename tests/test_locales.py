@@ -233,3 +233,34 @@ def test_validate_and_start_up_refuse_an_overlay_with_a_missing_key(tmp_path):
     assert start.returncode == 2 and line in start.stderr
     with pytest.raises(ContentError, match=re.escape(line)):
         create_app(Config.local(session_secret=SECRET), content=load_content(folder))
+
+
+# --------------------------------------------------------------------------- the console
+
+TO_EMERGENCY = ["open back stretch coach", "start the lower back routine", "yes"]
+
+
+@pytest.mark.parametrize("locale, lines, said", [
+    ("en-GB", [*TO_EMERGENCY, "yeah trouble going to the loo"],
+     "Call 999 now, or have someone take you to A&E."),
+    ("en-AU", ["open back stretch coach", "should i go to emergency"],
+     "Call 000 or go to the nearest emergency department at once"),
+    ("en-US", [*TO_EMERGENCY, "yes"],
+     "Call 911 now, or have someone take you to an emergency room."),
+])
+def test_the_console_is_a_device_in_the_locale_it_is_given(tmp_path, locale, lines, said):
+    """`python -m skill chat --locale en-GB`: typed words are matched with that locale's
+    templates, and its requests carry the locale, so the answers are in its words."""
+    import io
+
+    from skill import chat
+    from skill.language.nlu import default_matcher
+    out = io.StringIO()
+    assert chat.main(["--temp", "--locale", locale], stdin=io.StringIO("\n".join(lines) + "\n"),
+                     stdout=out) == 0
+    transcript = out.getvalue()
+    assert said in transcript, transcript[-600:]
+    console = chat.Console(create_app(Config.local(session_secret=SECRET, data_dir=tmp_path,
+                                                   database_url=None)),
+                           default_matcher(locale=locale), io.StringIO(), locale=locale)
+    assert console.envelope({"type": "LaunchRequest"})["request"]["locale"] == locale
