@@ -195,7 +195,8 @@ def base():
     (_overlay(replace={"physical": "physio"}), "replace 'physical': no alternative"),  # a whole one
     (_overlay(intents={"MadeUpIntent": ["hello"]}),
      "overlay.yaml: intents.MadeUpIntent: no such intent"),
-    (_overlay(lists={"colour": ["red"]}), "overlay.yaml: lists.colour: no such list"),
+    (_overlay(lists={"colour": {"values": ["red"]}}),
+     "overlay.yaml: lists.colour: no such list"),
 ])
 def test_an_overlay_naming_what_the_shared_templates_lack_is_refused(base, overlay, message):
     with pytest.raises(M.ModelError, match=re.escape(message)):

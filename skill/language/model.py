@@ -247,11 +247,7 @@ def load_source(path: Path | str = SOURCE_DIR) -> dict:
     merged: dict[str, Any] = {"language": None, "intents": {}, "expansion_rules": {},
                               "lists": {}, "where": {}}
     for file in files:
-        name = _shown(file)
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ModelError(f"{name}: not valid YAML: {exc}") from None
+        name, data = _shown(file), _read_yaml(file)
         if not isinstance(data, dict):
             raise ModelError(f"{name}: expected a mapping at the top level")
         unknown = set(data) - {"language", "intents", "expansion_rules", "lists"}
@@ -260,24 +256,36 @@ def load_source(path: Path | str = SOURCE_DIR) -> dict:
         if data.get("language") != "en":
             raise ModelError(f"{name}: 'language' must be en")
         merged["language"] = "en"
-        for intent, body in (data.get("intents") or {}).items():
-            blocks = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(blocks, list) or not all(
-                    isinstance(b, dict) and set(b) == {"sentences"}
-                    and isinstance(b["sentences"], list) for b in blocks):
-                raise ModelError(f"{name}: intents.{intent} must be "
-                                 "{data: [{sentences: [template, ...]}, ...]} ([] for none)")
-            _claim(merged, f"intent {intent}", name)
-            merged["intents"][intent] = [t for b in blocks for t in b["sentences"]]
         for rule, text in (data.get("expansion_rules") or {}).items():
             _claim(merged, f"rule <{rule}>", name)
             merged["expansion_rules"][rule] = text
-        for slot, body in (data.get("lists") or {}).items():
-            if not isinstance(body, dict) or not isinstance(body.get("values"), list):
-                raise ModelError(f"{name}: lists.{slot} must be {{values: [...]}}")
-            _claim(merged, f"list {{{slot}}}", name)
-            merged["lists"][slot] = body
+        _merge_intents_and_lists(merged, data, name)
     return merged
+
+
+def _read_yaml(file: Path) -> Any:
+    try:
+        return yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ModelError(f"{_shown(file)}: not valid YAML: {exc}") from None
+
+
+def _merge_intents_and_lists(merged: dict, data: Mapping[str, Any], name: str) -> None:
+    """A template file's intents and lists, each claimed by the file `name` in `merged`."""
+    for intent, body in (data.get("intents") or {}).items():
+        blocks = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(blocks, list) or not all(
+                isinstance(b, dict) and set(b) == {"sentences"}
+                and isinstance(b["sentences"], list) for b in blocks):
+            raise ModelError(f"{name}: intents.{intent} must be "
+                             "{data: [{sentences: [template, ...]}, ...]} ([] for none)")
+        _claim(merged, f"intent {intent}", name)
+        merged["intents"][intent] = [t for b in blocks for t in b["sentences"]]
+    for slot, body in (data.get("lists") or {}).items():
+        if not isinstance(body, dict) or not isinstance(body.get("values"), list):
+            raise ModelError(f"{name}: lists.{slot} must be {{values: [...]}}")
+        _claim(merged, f"list {{{slot}}}", name)
+        merged["lists"][slot] = body
 
 
 def model_path(locale: str) -> Path:
@@ -303,7 +311,7 @@ OVERLAY_KEYS = ("language", "replace", "intents", "lists")
 
 def load_overlay(path: Path | str) -> dict:
     """A locale's overlay files, merged: {"replace": {en-US words: the locale's}, "intents":
-    {name: [template]}, "lists": {slot: [value]}, "where": {what: file}}."""
+    {name: [template]}, "lists": {slot: {"values": [...]}}, "where": {what: file}}."""
     directory = Path(path)
     files = sorted(directory.glob("*.yaml"))
     if not files:
@@ -312,11 +320,7 @@ def load_overlay(path: Path | str) -> dict:
                          f"{_shown(SOURCE_DIR)}/ (an empty mapping if nothing does)")
     merged: dict[str, Any] = {"replace": {}, "intents": {}, "lists": {}, "where": {}}
     for file in files:
-        name = _shown(file)
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ModelError(f"{name}: not valid YAML: {exc}") from None
+        name, data = _shown(file), _read_yaml(file)
         data = {} if data is None else data
         if not isinstance(data, dict):
             raise ModelError(f"{name}: expected a mapping at the top level")
@@ -338,20 +342,7 @@ def load_overlay(path: Path | str) -> dict:
                                  "to drop the alternative")
             _claim(merged, f"replace {old!r}", name)
             merged["replace"][old] = new
-        for intent, body in (data.get("intents") or {}).items():
-            blocks = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(blocks, list) or not all(
-                    isinstance(b, dict) and set(b) == {"sentences"}
-                    and isinstance(b["sentences"], list) for b in blocks):
-                raise ModelError(f"{name}: intents.{intent} must be "
-                                 "{data: [{sentences: [template, ...]}, ...]}")
-            _claim(merged, f"intent {intent}", name)
-            merged["intents"][intent] = [t for b in blocks for t in b["sentences"]]
-        for slot, body in (data.get("lists") or {}).items():
-            if not isinstance(body, dict) or not isinstance(body.get("values"), list):
-                raise ModelError(f"{name}: lists.{slot} must be {{values: [...]}}")
-            _claim(merged, f"list {{{slot}}}", name)
-            merged["lists"][slot] = list(body["values"])
+        _merge_intents_and_lists(merged, data, name)
     return merged
 
 
@@ -394,13 +385,13 @@ def apply_overlay(source: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict
                              f"{_shown(SOURCE_DIR)}/ (an overlay adds to the shared intents)")
         out["intents"][intent] = [*(out["intents"][intent] or []), *templates]
         where[what] = f"{where.get(what, _shown(SOURCE_DIR))} and {overlay['where'][what]}"
-    for slot, values in overlay["lists"].items():
+    for slot, body in overlay["lists"].items():
         what = f"list {{{slot}}}"
         if slot not in out["lists"]:
             raise ModelError(f"{overlay['where'][what]}: lists.{slot}: no such list in "
                              f"{_shown(SOURCE_DIR)}/ (an overlay adds to the shared lists)")
         out["lists"][slot] = {**out["lists"][slot],
-                              "values": [*out["lists"][slot]["values"], *values]}
+                              "values": [*out["lists"][slot]["values"], *body["values"]]}
         where[what] = f"{where.get(what, _shown(SOURCE_DIR))} and {overlay['where'][what]}"
     return out
 
