@@ -23,8 +23,9 @@ def validate_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m skill validate",
         description="Check everything the server checks at start-up, without starting it: "
-                    "the content, the texts the dialogue speaks, the configuration from the "
-                    "environment, and that the interaction model is up to date.")
+                    "the content (with every locale's words), the texts the dialogue speaks, "
+                    "the configuration from the environment, and that every locale's "
+                    "interaction model is up to date.")
     parser.add_argument("directory", nargs="?", type=Path, default=None,
                         help="content directory (default: CONTENT_DIR or the repository's content/)")
     return parser
@@ -81,6 +82,7 @@ def validate(argv: list[str]) -> int:
     """Every start-up check, each reported on its own line; 1 if any failed."""
     options = validate_parser().parse_args(argv)
     from .config import Config, ConfigError
+    from .constants import LOCALES
     from .content import ContentError, default_content_dir, load_content, print_problems
     from .dialog.routing import check_content
 
@@ -99,28 +101,34 @@ def validate(argv: list[str]) -> int:
         print_problems(directory, e)
         return 1
     print(f"content OK: {len(content.exercises)} exercises, {len(content.routines)} routines, "
-          f"{len(content.faq)} FAQ answers")
+          f"{len(content.faq)} FAQ answers, the words of {len(LOCALES)} locales and a fallback")
     return failed | _model_is_fresh(content)
 
 
 def _model_is_fresh(content) -> int:
-    """0 when the committed interaction model is what `python -m skill model` would write
-    from this content, else 1 with the reason (what `model --check` says)."""
+    """0 when every locale's committed interaction model is what `python -m skill model` would
+    write from this content, else 1 with the reason (what `model --check` says)."""
+    from .constants import LOCALES
     from .language import model
-    try:
-        text = model.render(model.build_model(content, model.load_source(), []))
-    except (model.ModelError, OSError, ValueError) as e:
-        print(f"model error: {e}", file=sys.stderr)
-        return 1
-    path = model.MODEL_PATH
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    shown = path.relative_to(model.ROOT)
-    if current != text:
-        print(f"model: {shown} is {'missing' if current is None else 'stale'}: it does not "
-              f"match the content. Run `python -m skill model` (or `make model`).", file=sys.stderr)
-        return 1
-    print(f"model: {shown} is up to date")
-    return 0
+    failed = 0
+    for locale in LOCALES:
+        try:
+            text = model.render(model.build_model(content, model.locale_source(locale), []))
+        except (model.ModelError, OSError, ValueError) as e:
+            print(f"model error: {locale}: {e}", file=sys.stderr)
+            failed = 1
+            continue
+        path = model.model_path(locale)
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        shown = path.relative_to(model.ROOT)
+        if current != text:
+            print(f"model: {shown} is {'missing' if current is None else 'stale'}: it does not "
+                  f"match the content. Run `python -m skill model` (or `make model`).",
+                  file=sys.stderr)
+            failed = 1
+            continue
+        print(f"model: {shown} is up to date")
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:

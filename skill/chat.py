@@ -9,6 +9,8 @@ shown as ``[pause 10 s]`` and sounds by their name in content/sounds.yaml, ``[so
 ends]``; ``--speak`` also plays the SSML through ``espeak-ng -m``, with a short stand-in
 beep (sox ``play ... synth``) as long as each sound, since Alexa's sound library plays only
 on Alexa (silence of that length if sox cannot play).
+``--locale en-GB`` is a device in another country: that locale's model and templates match
+what you type, and every request carries the locale, so the skill answers in its words.
 ``--show-screen`` makes the console an Echo Show (a device with APL) and prints the APL
 datasource of each response that has a screen, i.e. what the screen would show.
 
@@ -109,8 +111,10 @@ class Console:
     """One simulated device and user talking to the skill's Flask app."""
 
     def __init__(self, app, matcher: Matcher, out: TextIO, *, user_id: str = DEFAULT_USER,
-                 speak: bool = False, show_intents: bool = True, show_screen: bool = False):
+                 speak: bool = False, show_intents: bool = True, show_screen: bool = False,
+                 locale: str = C.LOCALE):
         self.client = app.test_client()
+        self.locale = locale
         self.matcher = matcher
         self.out = out
         self.user_id = user_id
@@ -146,7 +150,7 @@ class Console:
                 **request,
                 "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
                 "timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "locale": C.LOCALE,
+                "locale": self.locale,
             },
         }
 
@@ -301,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="do not show the matched intent and slots")
     parser.add_argument("--show-screen", action="store_true",
                         help="be a device with a screen (APL) and print what the screen shows")
+    parser.add_argument("--locale", choices=C.LOCALES, default=C.LOCALE,
+                        help="be a device in that country: its model, its requests' locale "
+                             f"(default {C.LOCALE})")
     return parser
 
 
@@ -327,7 +334,7 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None,
             print(f"chat: error: {exc}", file=sys.stderr)
             return 2
         try:
-            matcher = default_matcher()
+            matcher = default_matcher(locale=args.locale)
         except (OSError, ValueError, KeyError) as exc:
             print(f"chat: error: cannot read the interaction model ({exc}); "
                   "run `python -m skill model`", file=sys.stderr)
@@ -335,7 +342,8 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None,
         if args.speak and not shutil.which("espeak-ng"):
             out.write("(espeak-ng is not installed: printing only)\n")
         console = Console(app, matcher, out, user_id=args.user, speak=args.speak,
-                          show_intents=not args.quiet, show_screen=args.show_screen)
+                          show_intents=not args.quiet, show_screen=args.show_screen,
+                          locale=args.locale)
         interactive = hasattr(stdin, "isatty") and stdin.isatty()
         out.write(BANNER)
         while True:

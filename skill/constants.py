@@ -125,3 +125,9 @@ REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 
 INVOCATION_NAME = "back stretch coach"
 LOCALE = "en-US"
+# The locales the skill is published in (interaction_model/skill.json): each has its own
+# interaction model (interactionModels/custom/<locale>.json, from the shared templates in
+# interaction_model/source/en-US/ and its overlay beside them) and its own words in
+# content/locales/<locale>.yaml. LOCALE, the first, is the shared base; any other locale a
+# request names gets content/locales/fallback.yaml (en-US words, no country's number).
+LOCALES = (LOCALE, "en-GB", "en-CA", "en-AU", "en-IN")

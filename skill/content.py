@@ -4,6 +4,12 @@
 docs/design.md; every other `*.yaml` in the directory is a flat map of key -> string (prompts,
 screening, voice...).
 
+What differs between countries lives in `locales/<locale>.yaml`, one overlay per published
+locale (skill.constants.LOCALES) and `locales/fallback.yaml` for any other: the emergency
+number, where emergency care is, what the professionals are called (LOCALE_WORDS). The texts
+and FAQ answers name them as placeholders (`Call {emergency_number} now`), filled once per
+locale (`Content.for_locale`); `load_content()` returns the default locale's content.
+
 Every problem found is reported at once in one `ContentError`, one line per problem, each
 naming the file, the entry (id, or index when the id is unusable) and the field, e.g.
 
@@ -15,6 +21,7 @@ content directory, which `validate_main` prints in full.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import math
 import re
@@ -22,11 +29,11 @@ import string
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import yaml
 
-from skill.constants import POSITIONS, SOUNDBANK_URL
+from skill.constants import LOCALE, LOCALES, POSITIONS, SOUNDBANK_URL
 
 EXERCISES_FILE = "exercises.yaml"
 ROUTINES_FILE = "routines.yaml"
@@ -37,6 +44,26 @@ STRUCTURED_FILES = (EXERCISES_FILE, ROUTINES_FILE, FAQ_FILE)
 SOUNDS_FILE = "sounds.yaml"
 #: Alexa plays at most this many seconds of one sound file (SSML reference, "audio").
 MAX_SOUND_SECONDS = 240
+
+#: The per-locale overlays: `content/locales/<locale>.yaml`, and the one for a locale we do
+#: not publish (an English locale we have no words for, e.g. en-NZ).
+LOCALES_DIR = "locales"
+FALLBACK = "fallback"
+#: The words every locale's overlay must give (and no others), with what each is. Texts in
+#: content/*.yaml and FAQ answers use them as {placeholders}; each is filled from the
+#: request's locale.
+LOCALE_WORDS: dict[str, str] = {
+    "emergency_number": "the number to call for an ambulance, in digits (911, 999, 000, 112; "
+                        "the fallback's in words)",
+    "emergency_place": "where someone takes you for emergency care, with its article "
+                       "(an emergency room, A&E)",
+    "doctor": "the doctor to see first, without an article (doctor, GP)",
+    "professional": "the therapist for backs, without an article (physical therapist, "
+                    "physiotherapist)",
+}
+#: The fallback overlay gives these, and takes every other word from the default locale
+#: (en-US): a number of one country is wrong everywhere else.
+FALLBACK_WORDS = ("emergency_number",)
 
 FAQ_SENTENCES = (2, 4)
 PURPOSE_SENTENCES = (1, 2)
@@ -148,6 +175,21 @@ class Content:
     positions: dict[str, Position]
     texts: dict[str, dict[str, str]]
     sounds: dict[str, Sound] = field(default_factory=dict)
+    #: whose words fill the texts: a locale of skill.constants.LOCALES, or FALLBACK
+    locale: str = LOCALE
+    _locales: "_Locales | None" = field(default=None, repr=False, compare=False)
+
+    def for_locale(self, locale: str | None) -> "Content":
+        """This content in the words of `locale`, a request's locale ("en-GB"): a published
+        locale gets its own (content/locales/<locale>.yaml), any other the fallback words,
+        none (no locale in the request) the default locale's. Each locale's content is built
+        once, on first use, and then shared: a request costs a dictionary lookup."""
+        return self if self._locales is None else self._locales.get(locale)
+
+    @property
+    def words(self) -> dict[str, str]:
+        """The locale words that filled this content's texts (LOCALE_WORDS)."""
+        return dict(self._locales.words[self.locale]) if self._locales else {}
 
     def text(self, group: str, key: str, **fields: Any) -> str:
         """The string `key` of `content/<group>.yaml`, formatted with `fields`.
@@ -763,6 +805,145 @@ def _load_flat(problems: list[str], filename: str, document: Any) -> dict[str, s
     return table
 
 
+# --------------------------------------------------------------------------- locales
+
+
+def locale_key(locale: str | None) -> str:
+    """Which overlay serves a request's locale: a published locale (in any letter case, with
+    '-' or '_'), LOCALE when the request names none, FALLBACK for any other."""
+    if not locale:
+        return LOCALE
+    if locale in LOCALES:
+        return locale
+    wanted = str(locale).replace("_", "-").lower()
+    return next((known for known in LOCALES if known.lower() == wanted), FALLBACK)
+
+
+def fill_words(text: str, words: Mapping[str, str]) -> str:
+    """A format string with its locale placeholders filled in by `words`; the code's own
+    fields ({routine}) and escaped braces stay as they are, to be filled per request."""
+    if "{" not in text:
+        return text
+    out = []
+    for literal, name, spec, conversion in string.Formatter().parse(text):
+        out.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        if name in words and not spec and not conversion:
+            out.append(words[name].replace("{", "{{").replace("}", "}}"))
+        else:
+            out.append("{%s%s%s}" % (name, f"!{conversion}" if conversion else "",
+                                     f":{spec}" if spec else ""))
+    return "".join(out)
+
+
+class _Locales:
+    """Every locale's content, built once when the content is loaded: the texts and FAQ
+    answers with their locale placeholders filled (the rest is shared, not copied)."""
+
+    def __init__(self, base: Content, words: dict[str, dict[str, str]]):
+        self.words = words
+        self.built: dict[str, Content] = {}
+        for key, these in words.items():
+            texts = {group: {k: fill_words(v, these) for k, v in table.items()}
+                     for group, table in base.texts.items()}
+            faq = {i: dataclasses.replace(f, answer=tuple(a.format(**these) for a in f.answer))
+                   for i, f in base.faq.items()}
+            self.built[key] = dataclasses.replace(base, texts=texts, faq=faq, locale=key,
+                                                  _locales=self)
+
+    def get(self, locale: str | None) -> Content:
+        found = self.built.get(locale)       # a published locale, as Alexa spells it
+        return found if found is not None else self.built[locale_key(locale)]
+
+
+def _locale_words(report: _Report, document: Any, key: str) -> dict[str, str]:
+    """One overlay's words: every key it must give, no other, each one line of text."""
+    required = FALLBACK_WORDS if key == FALLBACK else tuple(LOCALE_WORDS)
+    document = {} if document is None else document
+    if not isinstance(document, dict):
+        report.add(None, None, f"expected a mapping of the locale words ({', '.join(required)}), "
+                               f"got {_type_name(document)}")
+        return {}
+    words: dict[str, str] = {}
+    for word in required:
+        if word not in document:
+            report.add(f"key '{word}'", None, f"missing: {LOCALE_WORDS[word]}")
+    for word, value in document.items():
+        where = f"key '{word}'"
+        if word not in LOCALE_WORDS:
+            report.add(where, None, f"unknown key{_did_you_mean(str(word), LOCALE_WORDS)}; an "
+                                    f"overlay gives only {', '.join(LOCALE_WORDS)}")
+        elif not isinstance(value, str):
+            report.add(where, None, f"expected text, got {_type_name(value)}")
+        elif not value.strip() or "\n" in value.strip():
+            report.add(where, None, "must be one line of text")
+        elif "{" in value or "}" in value:
+            report.add(where, None, "must not hold braces (it is put into texts as it is)")
+        elif (word == "emergency_number" and key != FALLBACK
+              and not re.fullmatch(r"\d{2,4}", value.strip())):
+            report.add(where, None, f"must be the number in digits (like 999), got '{value}'")
+        else:
+            words[word] = value.strip()
+    return words
+
+
+def _load_locales(problems: list[str], directory: Path, texts: dict[str, dict[str, str]],
+                  faq: dict[str, FaqEntry]) -> dict[str, dict[str, str]]:
+    """Every overlay's complete words (the fallback's completed from LOCALE's); checks that
+    the texts use the emergency numbers only through {emergency_number}."""
+    folder = directory / LOCALES_DIR
+    expected = (*LOCALES, FALLBACK)
+    if not folder.is_dir():
+        problems.append(f"{_label(LOCALES_DIR)}/: folder is missing (one overlay per locale: "
+                        + ", ".join(f"{k}.yaml" for k in expected) + ")")
+        return {}
+    raw: dict[str, dict[str, str]] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        report = _Report(problems, f"{LOCALES_DIR}/{path.name}")
+        if path.stem not in expected:
+            report.add(None, None, f"'{path.stem}' is not a published locale ("
+                       f"{', '.join(LOCALES)}) or {FALLBACK}; add it to skill.constants.LOCALES "
+                       "first (README, 'Adding a locale')")
+            continue
+        ok, document = _read_yaml(path, report)
+        if ok:
+            raw[path.stem] = _locale_words(report, document, path.stem)
+    for key in expected:
+        if not (folder / f"{key}.yaml").exists():
+            problems.append(f"{_label(f'{LOCALES_DIR}/{key}.yaml')}: file is missing (every "
+                            "published locale has one, and the fallback)")
+    # A number written into a text would be said in every country: only the overlay says it.
+    numbers = {w["emergency_number"] for k, w in raw.items()
+               if k != FALLBACK and "emergency_number" in w}
+    said = [(f"{group}.yaml", f"key '{k}'", v) for group, table in texts.items()
+            for k, v in table.items()]
+    said += [(FAQ_FILE, f"FAQ entry '{f.id}': field 'answer[{i}]'", a)
+             for f in faq.values() for i, a in enumerate(f.answer)]
+    for filename, where, text in said:
+        for number in sorted(numbers):
+            if re.search(rf"(?<!\d){number}(?!\d)", text):
+                _Report(problems, filename).add(
+                    where, None, f"says the emergency number {number} itself; write "
+                                 "{emergency_number}, which each locale fills in")
+    for f in faq.values():
+        for i, answer in enumerate(f.answer):
+            try:
+                unknown = sorted(placeholders(answer) - set(LOCALE_WORDS))
+            except ValueError as exc:
+                unknown = [f"(bad braces: {exc})"]
+            if unknown:
+                _Report(problems, FAQ_FILE).add(
+                    f"FAQ entry '{f.id}'", f"answer[{i}]",
+                    f"placeholders may only be locale words ({', '.join(LOCALE_WORDS)}), got "
+                    + ", ".join(u if u.startswith("(") else "{%s}" % u for u in unknown))
+    words = {k: v for k, v in raw.items() if k != FALLBACK}
+    if LOCALE in words and FALLBACK in raw:
+        words[FALLBACK] = {**words[LOCALE], **raw[FALLBACK]}
+    complete = all(set(words.get(k, {})) == set(LOCALE_WORDS) for k in expected)
+    return words if complete else {}
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -798,11 +979,13 @@ def load_content(directory: Path | None = None) -> Content:
     texts = {Path(name).stem: _load_flat(problems, name, documents[name])
              for name in documents
              if name not in STRUCTURED_FILES and name != SOUNDS_FILE and readable[name]}
+    words = _load_locales(problems, directory, texts, faq)
 
     if problems:
         raise ContentError(problems)
-    return Content(directory=directory, exercises=exercises, routines=routines, faq=faq,
+    base = Content(directory=directory, exercises=exercises, routines=routines, faq=faq,
                    areas=areas or {}, positions=positions or {}, texts=texts, sounds=sounds)
+    return _Locales(base, words).get(LOCALE)
 
 
 def print_problems(directory: Path, exc: ContentError) -> None:

@@ -23,8 +23,14 @@ GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 CONTEXTS = ("menu", "screening", "routine", "paused", "pain")
 
 
+def locale_of(path: Path | str) -> str:
+    """The locale a golden file is for: its name's first part (en-GB.yaml), else en-US."""
+    first = Path(path).name.split(".")[0]
+    return first if first in C.LOCALES else C.LOCALE
+
+
 def load(path: Path | str, content=None) -> list[dict]:
-    content = content or load_content()
+    content = (content or load_content()).for_locale(locale_of(path))   # its words
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     out = []
     for entry in data["phrases"]:

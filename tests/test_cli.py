@@ -30,7 +30,8 @@ def test_validate_passes_the_shipped_content_and_model():
     assert p.stdout.splitlines() == [
         "configuration OK (from the environment)",
         p.stdout.splitlines()[1],
-        "model: interaction_model/interactionModels/custom/en-US.json is up to date"]
+        *(f"model: interaction_model/interactionModels/custom/{locale}.json is up to date"
+          for locale in ("en-US", "en-GB", "en-CA", "en-AU", "en-IN"))]
     assert p.stdout.splitlines()[1].startswith("content OK: ")
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from skill.constants import POSITIONS
+from skill.constants import LOCALES, POSITIONS
 from skill.content import (
-    Content, ContentError, count_sentences, default_content_dir, load_content, validate_main,
+    FALLBACK, Content, ContentError, count_sentences, default_content_dir, load_content, validate_main,
 )
 
 CONTENT_DIR = default_content_dir()
@@ -193,11 +193,15 @@ def test_exercises_are_spoken_for_someone_who_cannot_see(content):
 
 
 def test_faq_answers_are_plain_speech(content):
-    for entry in content.faq.values():
-        text = " ".join(entry.answer)
-        assert 2 <= count_sentences(text) <= 4, entry.id
-        assert not re.search(r"[()\[\];/&*•]|\be\.g\.|\bi\.e\.|\betc\b|\bDr\b|\d", text), entry.id
-        assert len(entry.synonyms) >= 3, entry.id
+    for locale in (*LOCALES, FALLBACK):       # the locale's own words (A&E, 999) aside
+        local = content.for_locale(locale)
+        for entry in local.faq.values():
+            text = " ".join(entry.answer)
+            assert 2 <= count_sentences(text) <= 4, entry.id
+            for word in local.words.values():
+                text = text.replace(word, "")
+            assert not re.search(r"[()\[\];/&*•]|\be\.g\.|\bi\.e\.|\betc\b|\bDr\b|\d", text), entry.id
+            assert len(entry.synonyms) >= 3, entry.id
 
 
 def test_faq_facts(content):
@@ -243,11 +247,13 @@ def test_routine_order_is_content_order():
 
 
 def own_copy(tmp_path: Path) -> Path:
-    """A content directory holding only this module's three files (no prompts etc.)."""
+    """A content directory holding only this module's three files (no prompts etc.), and the
+    locale words their FAQ answers use (content/locales/)."""
     target = tmp_path / "content"
     target.mkdir()
     for name in OWN_FILES:
         shutil.copy(CONTENT_DIR / name, target / name)
+    shutil.copytree(CONTENT_DIR / "locales", target / "locales")
     return target
 
 

@@ -382,7 +382,7 @@ def test_skill_manifest():
     pub = manifest["publishingInformation"]
     assert pub["category"] == "HEALTH_AND_FITNESS"
     assert pub["isAvailableWorldwide"] is False
-    assert pub["distributionCountries"] == ["US"]
+    assert pub["distributionCountries"] == ["US", "GB", "CA", "AU", "IN"]   # ISO: GB, not UK
     loc = pub["locales"][C.LOCALE]
     assert loc["name"] == "Back Stretch Coach"
     assert loc["summary"] and loc["description"]

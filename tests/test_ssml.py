@@ -333,7 +333,7 @@ def test_property_never_adjacent_or_long_breaks_always_xml(operations, pace):
         return
     out = speech.ssml()
     root = parse(out)
-    assert tags(root) <= {"speak", "prosody", "s", "break", "audio"}
+    assert tags(root) <= {"speak", "prosody", "s", "break", "audio", "say-as"}
     seq = sequence(root)
     for (kind_a, _), (kind_b, _) in zip(seq, seq[1:]):
         assert not (kind_a == "break" and kind_b == "break"), out
@@ -349,4 +349,21 @@ def test_property_never_adjacent_or_long_breaks_always_xml(operations, pace):
         sum(CHIME[1] if v == CHIME[0] else BELL[1] for k, v in seq if k == "audio"))
     assert speech.estimated_seconds >= speech.silence_seconds + speech.audio_seconds
     # raw text never leaks markup: every '<' in the output starts one of our tags
-    assert re.sub(r"</?(speak|prosody|s|break|audio)\b[^<>]*>", "", out).count("<") == 0
+    assert re.sub(r"</?(speak|prosody|s|break|audio|say-as)\b[^<>]*>", "", out).count("<") == 0
+
+
+@pytest.mark.parametrize("text, digits", [
+    ("Call 999 now, or have someone take you to A&E.", ["999"]),
+    ("Go to the nearest emergency department or call 000 straight away.", ["000"]),
+    ("Dial 112, or ring 108 for an ambulance.", ["112", "108"]),
+    ("Calling 911 is free.", ["911"]),
+    ("Hold for 30 seconds. Stretch 2 of 5. Recall 123 times. Call 12345.", []),
+    ("Call your local emergency number now.", []),
+])
+def test_a_number_to_call_is_said_digit_by_digit(text, digits):
+    """ "Call 999" is "nine nine nine", never "nine hundred and ninety-nine"; every other
+    number stays a number ("30 seconds")."""
+    out = Speech().say(text).ssml()
+    assert re.findall(r'<say-as interpret-as="digits">(\d+)</say-as>', out) == digits
+    assert Speech().say(text).plain() == text            # the console shows the digits
+    assert tags(parse(out)) <= {"speak", "prosody", "s", "say-as"}

@@ -1,7 +1,8 @@
 """ask-sdk-core wiring: interceptors, one small handler per intent or state, the exception handler.
 
 - `LoadTurn` (request interceptor) unseals the session state, loads what we remember about
-  the user (tolerating a database that is down) and builds the `Turn` every handler uses.
+  the user (tolerating a database that is down) and builds the `Turn` every handler uses,
+  with the content in the words of the request's locale (content/locales/).
 - `ScreeningGateHandler` comes first: while the red-flag question is open, every intent is an
   answer to it (SPEC §3).
 - `IntentHandler(intent, action)`: one per intent, calling the plain conversation function
@@ -138,7 +139,9 @@ class LoadTurn(AbstractRequestInterceptor):
         am.request_attributes["gate"] = (ref, dict(state))
         ts = getattr(env.request, "timestamp", None)
         today = ts.date() if isinstance(ts, dt.datetime) else dt.datetime.now(dt.timezone.utc).date()
-        turn = Turn(self.content, state, memory, today)
+        # The request's locale picks its country's words (built once per locale at start-up).
+        turn = Turn(self.content.for_locale(getattr(env.request, "locale", None)), state,
+                    memory, today)
         turn.reminders = AlexaReminders(handler_input)   # calls Alexa only on reminder turns
         am.request_attributes["memory_before"] = before
         if is_request_type("IntentRequest")(handler_input):

@@ -10,8 +10,18 @@ Inputs:
   areas, positions and FAQ topics, and the FAQ topics themselves: each topic is an intent of
   its own (`constants.faq_intent(id)`), so a question resolves to its topic by meaning.
 
-Output: `interaction_model/interactionModels/custom/<locale>.json` (ASK CLI v2 layout),
-written deterministically so that `--check` can tell whether the committed file is stale.
+Locales: `interaction_model/source/en-US/` is the shared base of every locale
+(skill.constants.LOCALES). Another locale's folder beside it (`source/en-GB/`) holds an
+overlay, only what differs there: `replace` swaps an alternative of the shared templates for
+the locale's words ("the er" -> "a and e", wherever it is one of `(a|b)` or `[a|b]`), or
+drops one nobody says there (`naw: ~`), `intents` adds templates to a shared intent, `lists`
+adds slot values. An overlay that names
+something the base no longer has is refused, so a reworded base cannot leave it silently
+doing nothing.
+
+Output: `interaction_model/interactionModels/custom/<locale>.json` (ASK CLI v2 layout), one
+per locale, written deterministically so that `--check` can tell whether a committed file is
+stale.
 
 Checks (a `ModelError` names the file, intent and template): intent names come from
 `skill.constants` or the FAQ ids only, and every one has templates; a sample belongs to one
@@ -21,6 +31,7 @@ phrases for the built-in intents); Alexa's limits (see LIMITS below) hold.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import sys
@@ -37,9 +48,11 @@ from hassil.sample import sample_expression
 from skill import constants as C
 
 from skill.config import REPO_ROOT as ROOT
-SOURCE_DIR = ROOT / "interaction_model" / "source" / C.LOCALE
+SOURCE_ROOT = ROOT / "interaction_model" / "source"
+SOURCE_DIR = SOURCE_ROOT / C.LOCALE          # the shared base of every locale's templates
 COMMON_FILE = "_common.yaml"
-MODEL_PATH = ROOT / "interaction_model" / "interactionModels" / "custom" / f"{C.LOCALE}.json"
+MODELS_DIR = ROOT / "interaction_model" / "interactionModels" / "custom"
+MODEL_PATH = MODELS_DIR / f"{C.LOCALE}.json"
 MANIFEST_PATH = ROOT / "interaction_model" / "skill.json"
 
 # Which slots each intent carries (name, type). Intents not listed have none. The list a
@@ -245,11 +258,7 @@ def load_source(path: Path | str = SOURCE_DIR) -> dict:
     merged: dict[str, Any] = {"language": None, "intents": {}, "expansion_rules": {},
                               "lists": {}, "where": {}}
     for file in files:
-        name = _shown(file)
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ModelError(f"{name}: not valid YAML: {exc}") from None
+        name, data = _shown(file), _read_yaml(file)
         if not isinstance(data, dict):
             raise ModelError(f"{name}: expected a mapping at the top level")
         unknown = set(data) - {"language", "intents", "expansion_rules", "lists"}
@@ -258,24 +267,144 @@ def load_source(path: Path | str = SOURCE_DIR) -> dict:
         if data.get("language") != "en":
             raise ModelError(f"{name}: 'language' must be en")
         merged["language"] = "en"
-        for intent, body in (data.get("intents") or {}).items():
-            blocks = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(blocks, list) or not all(
-                    isinstance(b, dict) and set(b) == {"sentences"}
-                    and isinstance(b["sentences"], list) for b in blocks):
-                raise ModelError(f"{name}: intents.{intent} must be "
-                                 "{data: [{sentences: [template, ...]}, ...]} ([] for none)")
-            _claim(merged, f"intent {intent}", name)
-            merged["intents"][intent] = [t for b in blocks for t in b["sentences"]]
         for rule, text in (data.get("expansion_rules") or {}).items():
             _claim(merged, f"rule <{rule}>", name)
             merged["expansion_rules"][rule] = text
-        for slot, body in (data.get("lists") or {}).items():
-            if not isinstance(body, dict) or not isinstance(body.get("values"), list):
-                raise ModelError(f"{name}: lists.{slot} must be {{values: [...]}}")
-            _claim(merged, f"list {{{slot}}}", name)
-            merged["lists"][slot] = body
+        _merge_intents_and_lists(merged, data, name)
     return merged
+
+
+def _read_yaml(file: Path) -> Any:
+    try:
+        return yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ModelError(f"{_shown(file)}: not valid YAML: {exc}") from None
+
+
+def _merge_intents_and_lists(merged: dict, data: Mapping[str, Any], name: str) -> None:
+    """A template file's intents and lists, each claimed by the file `name` in `merged`."""
+    for intent, body in (data.get("intents") or {}).items():
+        blocks = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(blocks, list) or not all(
+                isinstance(b, dict) and set(b) == {"sentences"}
+                and isinstance(b["sentences"], list) for b in blocks):
+            raise ModelError(f"{name}: intents.{intent} must be "
+                             "{data: [{sentences: [template, ...]}, ...]} ([] for none)")
+        _claim(merged, f"intent {intent}", name)
+        merged["intents"][intent] = [t for b in blocks for t in b["sentences"]]
+    for slot, body in (data.get("lists") or {}).items():
+        if not isinstance(body, dict) or not isinstance(body.get("values"), list):
+            raise ModelError(f"{name}: lists.{slot} must be {{values: [...]}}")
+        _claim(merged, f"list {{{slot}}}", name)
+        merged["lists"][slot] = body
+
+
+def model_path(locale: str) -> Path:
+    """Where the generated model of `locale` is committed."""
+    return MODELS_DIR / f"{locale}.json"
+
+
+def locale_source(locale: str, base: Path | str = SOURCE_DIR,
+                  overlays: Path | str = SOURCE_ROOT) -> dict:
+    """The templates of one locale: the shared base (`load_source`), with the locale's overlay
+    (`<overlays>/<locale>/*.yaml`) applied; the default locale is the base itself."""
+    if locale not in C.LOCALES:
+        raise ModelError(f"{locale}: not a published locale ({', '.join(C.LOCALES)}; "
+                         "skill.constants.LOCALES)")
+    source = load_source(base)
+    if locale == C.LOCALE:
+        return source
+    return apply_overlay(source, load_overlay(Path(overlays) / locale))
+
+
+OVERLAY_KEYS = ("language", "replace", "intents", "lists")
+
+
+def load_overlay(path: Path | str) -> dict:
+    """A locale's overlay files, merged: {"replace": {en-US words: the locale's}, "intents":
+    {name: [template]}, "lists": {slot: {"values": [...]}}, "where": {what: file}}."""
+    directory = Path(path)
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise ModelError(f"{_shown(directory)}: no overlay (*.yaml): every locale but "
+                         f"{C.LOCALE} has one, holding what differs from "
+                         f"{_shown(SOURCE_DIR)}/ (an empty mapping if nothing does)")
+    merged: dict[str, Any] = {"replace": {}, "intents": {}, "lists": {}, "where": {}}
+    for file in files:
+        name, data = _shown(file), _read_yaml(file)
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise ModelError(f"{name}: expected a mapping at the top level")
+        unknown = set(data) - set(OVERLAY_KEYS)
+        if unknown:
+            raise ModelError(f"{name}: unknown top-level keys: {', '.join(sorted(unknown))} "
+                             f"(an overlay has {', '.join(OVERLAY_KEYS)}; to change a rule of "
+                             "the shared templates, replace its words)")
+        if data.get("language", "en") != "en":
+            raise ModelError(f"{name}: 'language' must be en")
+        replace = data.get("replace") or {}
+        if not isinstance(replace, dict):
+            raise ModelError(f"{name}: replace must map en-US words to this locale's")
+        for old, new in replace.items():
+            if not (isinstance(old, str) and old.strip()
+                    and (new is None or isinstance(new, str) and new.strip())):
+                raise ModelError(f"{name}: replace {old!r}: {new!r}: both must be words "
+                                 "(the locale's may use template syntax: (a|b), [x]), or ~ "
+                                 "to drop the alternative")
+            _claim(merged, f"replace {old!r}", name)
+            merged["replace"][old] = new
+        _merge_intents_and_lists(merged, data, name)
+    return merged
+
+
+def apply_overlay(source: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict:
+    """The shared source with a locale's overlay applied (see the module docstring); the
+    source given is not changed."""
+    out = copy.deepcopy(dict(source))
+    where = out.setdefault("where", {})
+    for old, new in overlay["replace"].items():
+        # a whole alternative: between ( [ or | and | ) or ]; dropped with one of its bars
+        word = re.escape(old)
+        pattern = re.compile(rf"(?<=[(\[|]){word}(?=[|)\]])" if new is not None else
+                             rf"\|{word}(?=[|)\]])|(?<=[(\[]){word}\|")
+        new = new or ""
+        found = 0
+
+        def swap(text: Any) -> Any:
+            nonlocal found
+            if not isinstance(text, str):
+                return text
+            changed, n = pattern.subn(lambda _: new, text)
+            found += n
+            return changed
+        for templates in out["intents"].values():
+            templates[:] = [swap(t) for t in templates]
+        out["expansion_rules"] = {k: swap(v) for k, v in out["expansion_rules"].items()}
+        for body in out["lists"].values():
+            found += body["values"].count(old)           # a plain value: the whole of it
+            body["values"] = [{**v, "in": swap(v["in"])} if isinstance(v, dict) and "in" in v
+                              else (new if v == old else v) for v in body["values"]
+                              if new or v != old]
+        if not found:
+            raise ModelError(f"{overlay['where'][f'replace {old!r}']}: replace {old!r}: no "
+                             f"alternative (a|b) of {_shown(SOURCE_DIR)}/ says it any more; "
+                             "were the shared templates reworded?")
+    for intent, templates in overlay["intents"].items():
+        what = f"intent {intent}"
+        if intent not in out["intents"]:
+            raise ModelError(f"{overlay['where'][what]}: intents.{intent}: no such intent in "
+                             f"{_shown(SOURCE_DIR)}/ (an overlay adds to the shared intents)")
+        out["intents"][intent] = [*(out["intents"][intent] or []), *templates]
+        where[what] = f"{where.get(what, _shown(SOURCE_DIR))} and {overlay['where'][what]}"
+    for slot, body in overlay["lists"].items():
+        what = f"list {{{slot}}}"
+        if slot not in out["lists"]:
+            raise ModelError(f"{overlay['where'][what]}: lists.{slot}: no such list in "
+                             f"{_shown(SOURCE_DIR)}/ (an overlay adds to the shared lists)")
+        out["lists"][slot] = {**out["lists"][slot],
+                              "values": [*out["lists"][slot]["values"], *body["values"]]}
+        where[what] = f"{where.get(what, _shown(SOURCE_DIR))} and {overlay['where'][what]}"
+    return out
 
 
 def _claim(merged: dict, what: str, file: str) -> None:
@@ -743,30 +872,43 @@ def stats(model: Mapping[str, Any], text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m skill model",
-        description="Generate the Alexa interaction model from the sentence templates in "
-                    f"interaction_model/source/{C.LOCALE}/ and content/.")
+        description="Generate the Alexa interaction model of every locale "
+                    f"({', '.join(C.LOCALES)}) from the sentence templates in "
+                    f"interaction_model/source/{C.LOCALE}/, each locale's overlay beside them, "
+                    "and content/.")
     parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if the committed model is stale")
+                        help="do not write; exit 1 if a committed model is stale")
+    parser.add_argument("--locale", choices=C.LOCALES, default=None,
+                        help=f"only this locale (--stats, --sample, --intent: {C.LOCALE} "
+                             "unless given)")
     parser.add_argument("--stats", action="store_true",
                         help="print sample counts and size against Alexa's limits")
     parser.add_argument("--sample", metavar="TEMPLATE",
                         help="print what one template expands to (with the source's rules)")
     parser.add_argument("--intent", metavar="NAME", help="print the samples of one intent")
     parser.add_argument("--source", default=str(SOURCE_DIR), help=argparse.SUPPRESS)
-    parser.add_argument("--output", default=str(MODEL_PATH), help=argparse.SUPPRESS)
+    parser.add_argument("--output", default=None, help=argparse.SUPPRESS)
     return parser
+
+
+def _source_shown(locale: str) -> str:
+    base = f"interaction_model/source/{C.LOCALE}/"
+    return base if locale == C.LOCALE else f"{base} with interaction_model/source/{locale}/"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    one = args.locale or (C.LOCALE if (args.sample or args.intent or args.stats or args.output)
+                          else None)
+    locales = (one,) if one else C.LOCALES
 
     from skill.content import ContentError, load_content  # the loader validates on its own
-    output = Path(args.output)
-    shown = _shown(output)
+    base = Path(args.source)
     try:
-        source = load_source(args.source)
+        sources = {locale: locale_source(locale, base, base.parent) for locale in locales}
         if args.sample:
-            for sentence in _Expander(source).expand(args.sample, "--sample", limit=100_000):
+            for sentence in _Expander(sources[one]).expand(args.sample, "--sample",
+                                                            limit=100_000):
                 print(sentence)
             return 0
     except ModelError as exc:
@@ -777,45 +919,45 @@ def main(argv: list[str] | None = None) -> int:
     except ContentError as exc:
         print(f"model: error: the content is invalid, fix it first:\n{exc}", file=sys.stderr)
         return 1
-    warnings: list[str] = []
-    try:
-        model = build_model(content, source, warnings)
-        text = render(model)
-    except (ModelError, OSError) as exc:
-        print(f"model: error: {exc}", file=sys.stderr)
-        return 1
-    for warning in warnings:
-        print(f"model: warning: {warning}", file=sys.stderr)
-    if args.intent:
-        intent = next((i for i in model["interactionModel"]["languageModel"]["intents"]
-                       if i["name"] == args.intent), None)
-        if intent is None:
-            print(f"model: error: no intent {args.intent}", file=sys.stderr)
-            return 1
-        print("\n".join(intent["samples"]))
-        return 0
-    if args.stats:
-        print(stats(model, text))
-        return 0
-
-    current = output.read_text(encoding="utf-8") if output.exists() else None
-    if args.check:
-        if current != text:
+    status = 0
+    for locale in locales:
+        output = Path(args.output) if args.output else model_path(locale)
+        shown = _shown(output)
+        warnings: list[str] = []
+        try:
+            model = build_model(content, sources[locale], warnings)
+            text = render(model)
+        except (ModelError, OSError) as exc:
+            print(f"model: error: {locale}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        for warning in warnings:
+            print(f"model: warning: {locale}: {warning}", file=sys.stderr)
+        if args.intent:
+            intent = next((i for i in model["interactionModel"]["languageModel"]["intents"]
+                           if i["name"] == args.intent), None)
+            if intent is None:
+                print(f"model: error: no intent {args.intent}", file=sys.stderr)
+                return 1
+            print("\n".join(intent["samples"]))
+            return 0
+        if args.stats:
+            print(stats(model, text))
+            return 0
+        current = output.read_text(encoding="utf-8") if output.exists() else None
+        if current == text:
+            print(f"model: {shown} is up to date")
+        elif args.check:
             state = "missing" if current is None else "stale"
-            print(f"model: {shown} is {state}: it does not match "
-                  f"interaction_model/source/{C.LOCALE}/ and content/. "
-                  "Run `python -m skill model` (or `make model`) and commit the result.",
+            print(f"model: {shown} is {state}: it does not match {_source_shown(locale)} and "
+                  "content/. Run `python -m skill model` (or `make model`) and commit the result.",
                   file=sys.stderr)
-            return 1
-        print(f"model: {shown} is up to date")
-        return 0
-    if current == text:
-        print(f"model: {shown} is up to date")
-        return 0
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    print(f"model: wrote {shown}")
-    return 0
+            status = 1
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            print(f"model: wrote {shown}")
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

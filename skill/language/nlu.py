@@ -29,7 +29,7 @@ from hassil.intents import TextSlotList
 
 from skill import constants as C
 from skill.language.model import (AMAZON_PHRASES, MODEL_PATH, SOURCE_DIR, load_model,
-                                  load_source, spoken_form)
+                                  load_source, locale_source, model_path, spoken_form)
 
 # Step 2: at most this many words may fill a slot with no known value, in a template with at
 # least this many words of its own, for intents whose answer says what was not found
@@ -277,12 +277,12 @@ def slips(a: str, b: str) -> int:
 
 
 @lru_cache(maxsize=4)
-def _cached(path: str, mtime: float) -> Matcher:
-    return Matcher.from_file(path)
+def _cached(path: str, mtime: float, locale: str) -> Matcher:
+    return Matcher.from_file(path, locale_source(locale))
 
 
-def default_matcher(path: Path | str = MODEL_PATH) -> Matcher:
-    """A matcher over the committed model and the template source (rebuilt when the model
-    file changes)."""
-    p = Path(path)
-    return _cached(str(p), p.stat().st_mtime)
+def default_matcher(path: Path | str | None = None, locale: str = C.LOCALE) -> Matcher:
+    """A matcher over a locale's committed model and its templates (the shared ones with the
+    locale's overlay), rebuilt when the model file changes."""
+    p = Path(path) if path is not None else model_path(locale)
+    return _cached(str(p), p.stat().st_mtime, locale)

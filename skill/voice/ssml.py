@@ -16,8 +16,11 @@ platform are enforced when a part is added, so they cannot be broken when it is 
   at most ``MAX_AUDIO_TAGS`` sounds and ``MAX_AUDIO_SECONDS`` of them in one response: those
   are limits of a whole response, so ``ssml()`` refuses (``ValueError``) a Speech over them,
   while a Speech that joins many pages only to be measured (a routine's timing) may hold more;
-- the only tags emitted are ``speak``, ``prosody``, ``s``, ``break`` and ``audio``, all Alexa
-  tags.
+- a number to call ("Call 999 now", "dial 112") is said digit by digit, ``<say-as
+  interpret-as="digits">``: "nine nine nine", never "nine hundred and ninety-nine", in every
+  English voice;
+- the only tags emitted are ``speak``, ``prosody``, ``s``, ``break``, ``say-as`` and
+  ``audio``, all Alexa tags.
 
 Pace: everything is spoken slower than Alexa's default, for a body moving into position.
 The whole response is wrapped in ``<prosody rate="N%">`` and the duration estimate uses
@@ -69,6 +72,8 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
 _SPACE = re.compile(r"\s+")
 _SOUNDBANK = re.compile(SOUNDBANK_URL)
+# A phone number after "call" (or dial, ring): the emergency numbers of content/locales/.
+_NUMBER_TO_CALL = re.compile(r"\b((?i:call|dial|ring)(?:ing)? )([0-9]{2,4})(?![0-9A-Za-z])")
 
 
 def escape(text: str) -> str:
@@ -121,8 +126,11 @@ def _fragment(part: str | int | Audio) -> str:
     if type(part) is int:
         return _break_tag(part)
     if type(part) is str:
-        return f"<s>{escape(part)}</s>"
+        return f"<s>{_NUMBER_TO_CALL.sub(_DIGITS, escape(part))}</s>"
     return f'<audio src="{escape(part.src)}"/>'
+
+
+_DIGITS = r'\1<say-as interpret-as="digits">\2</say-as>'
 
 
 def _break_ms(seconds: float) -> int:

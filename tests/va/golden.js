@@ -3,13 +3,15 @@
 // Golden phrases through virtual-alexa against the running skill.
 //
 //   node tests/va/golden.js --url http://127.0.0.1:PORT/alexa
-//        [--golden tests/golden/en-US.yaml] [--model <en-US.json>] [--jobs N] [--details]
+//        [--golden tests/golden/en-US.yaml] [--model <en-US.json>] [--locale en-US]
+//        [--jobs N] [--details]
 //
 // For each phrase: a fresh virtual device and user; the context is set up through real
 // requests (menu: launch; screening: a routine chosen; routine: "no" to the screening
 // question, the first stretch played; paused: then "pause"; pain: then "it hurts"); then the
 // phrase is said. A phrase the model cannot match is sent as AMAZON.FallbackIntent, as a
-// device would. virtual-alexa's request filter captures the IntentRequest, so we check what
+// device would. Requests carry the model's locale (its file name, or --locale).
+// virtual-alexa's request filter captures the IntentRequest, so we check what
 // the phrase was understood as (tests/golden.py: the intent and slot ids, the FAQ answer
 // spoken, the routine screened for), and that the skill's answer makes sense there. A phrase
 // heard as another intent still counts as understood when the skill answers it exactly as it
@@ -164,7 +166,7 @@ async function answeredAsExpected(entry, req, r) {
 
 async function runOne(entry) {
   const result = { say: entry.say, context: entry.context, intent: entry.intent, slots: entry.slots || {} };
-  const { alexa, box } = lib.build(url, modelFile);
+  const { alexa, box } = lib.build(url, modelFile, opts.locale);
   try {
     await setup(alexa, entry.context);
   } catch (e) {

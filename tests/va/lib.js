@@ -35,11 +35,17 @@ const { SessionEndedReason } = require(path.join(
 const ROOT = path.resolve(__dirname, "..", "..");
 const DEFAULT_MODEL = path.join(ROOT, "interaction_model", "interactionModels", "custom", "en-US.json");
 
-function build(url, modelFile) {
+// The locale a model file is for (interactionModels/custom/<locale>.json), else en-US.
+function localeOf(modelFile) {
+  const m = /([a-z]{2}-[A-Z]{2})\.json$/.exec(modelFile || "");
+  return m ? m[1] : "en-US";
+}
+
+function build(url, modelFile, locale) {
   const alexa = VA.VirtualAlexa.Builder()
     .interactionModelFile(modelFile || DEFAULT_MODEL)
     .skillURL(url)
-    .locale("en-US")
+    .locale(locale || localeOf(modelFile))
     .create();
   const box = { request: null };
   alexa.filter((req) => { box.request = JSON.parse(JSON.stringify(req)); });
