@@ -18,13 +18,14 @@ counts: skill/dialog/state.py distrusts it (no routine this session).
 Doubt ("I don't know", "maybe": UnsureIntent) is unclear, never a no. Help, pain, repeat and
 "why are you asking" re-ask without counting. The answers live in the session state only.
 An answer that describes (SymptomIntent "yes I fell last week", PainIntent "my leg is numb")
-is read first (`reading`): a warning sign or a sharp, spreading, numb or unknown feeling is a
+is read first (answers.py, `reading`): a warning sign or a sharp, spreading, numb or unknown feeling is a
 yes; only nothing but mild words with a "no" said is a no ("no, just a bit of tightness").
 """
 from __future__ import annotations
 
 from .. import constants as C
 from ..voice.ssml import Speech
+from .answers import reading
 from .replies import blocked
 from .state import FOLLOWUP, MENU, PAIN_CHECK, ROUTINE, SCREENING, TRIAGE
 from .turn import Reply, Turn, ask, end
@@ -41,29 +42,6 @@ SCREENING_KEYS: dict[str, set[str]] = {
 # The open question in each screening state: (question, reprompt).
 _ASKS = {SCREENING: ("question", "reprompt"), FOLLOWUP: ("followup", "followup_reprompt"),
          TRIAGE: ("triage", "triage_reprompt")}
-
-
-# Kinds of feeling (PainKind ids) that are no warning sign; "pain" alone says no kind.
-MILD, VAGUE = frozenset({"mild"}), frozenset({"pain"})
-
-
-def reading(turn: Turn) -> str:
-    """The yes or no that an answer describing something stands for at the open question.
-    SymptomIntent is a yes, unless all it names is mild: then a no if "no" was said (at the
-    pain question, also if nothing was), else unclear. PainIntent is a yes if it names a
-    warning kind; mild, a no at the pain question only. Words Alexa did not resolve are a
-    warning kind."""
-    if turn.intent not in (C.SYMPTOM, C.PAIN):
-        return turn.intent
-    kinds = [set(s.ids) for n in (C.SLOT_SIGN, C.SLOT_PAIN) if (s := turn.slots.get(n))]
-    mild = bool(kinds) and all(k and k <= MILD for k in kinds)    # resolved, and mild
-    answer = turn.slots.get(C.SLOT_ANSWER)
-    said_no = answer is not None and set(answer.ids) == {"no"}
-    if mild and (said_no or (answer is None and turn.state["state"] == PAIN_CHECK)):
-        return C.NO
-    if any(not k or k - MILD - VAGUE for k in kinds) or (turn.intent == C.SYMPTOM and not mild):
-        return C.YES
-    return turn.intent
 
 
 def may_play(state: dict) -> bool:

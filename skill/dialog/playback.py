@@ -7,7 +7,7 @@ The coach (skill/voice/coach.py) turns one stretch into pages; one page per resp
 Pain ("it hurts"): stop at once and ask one short question, is it sharp, shooting or
 spreading, or numb or tingling? "Yes", or no clear answer twice, stops for today (progress
 kept, no next stretch offered, no routine again this session); an answer that describes is
-read by the gate's rule (`gate.reading`: "it's shooting down my leg" is a yes, "no, just a
+read by the gate's rule (`answers.reading`: "it's shooting down my leg" is a yes, "no, just a
 pinch" or "just a dull ache" a no). "No" is mild discomfort: a
 gentler version of the same stretch (only after a "yes" to it), skip, or stop. Nothing said
 after pain replays the painful stretch without that "yes".
@@ -24,7 +24,7 @@ from ..voice import coach
 from ..voice.coach import Prefs
 from ..voice.screens import Screen, screens_for
 from ..voice.ssml import Speech
-from . import gate, memory, reminders
+from . import answers, gate, memory, reminders
 from .replies import blocked, follow_up, menu, place
 from .state import IN_ROUTINE, MENU, PAIN, PAIN_CHECK, PAUSED, ROUTINE, fresh_state
 from .turn import Memory, Reply, Turn, ask, end
@@ -361,7 +361,7 @@ def pain_question(turn: Turn, sp: Speech) -> Reply:
 def pain_answer(turn: Turn, faq: str | None = None) -> Reply:
     """Any intent while the pain question is open (stop is handled before). A question
     (`faq`, "should I see a doctor") is answered, and the pain question asked again."""
-    st, intent = turn.state, gate.reading(turn)   # "yeah it's sharp", "no, just a pinch"
+    st, intent = turn.state, answers.reading(turn)   # "yeah it's sharp", "no, just a pinch"
     if faq is not None:
         return pain_question(turn, turn.speech(*turn.content.faq[faq].answer))
     if intent in (C.HELP, C.PAIN):

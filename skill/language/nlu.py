@@ -41,7 +41,7 @@ UNKNOWN_SLOT_INTENTS = frozenset({C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE}
 # two swapped) from a known word; two slips from words of eight letters or more.
 TYPO_MIN_LETTERS = 4
 # Intents a typo never becomes: a "no", and an answer that describes, which the safety
-# question reads as a no when it says "no" and names only mild things (gate.reading).
+# question reads as a no when it says "no" and names only mild things (dialog/answers.py).
 MAY_BE_NO = frozenset({C.NO, C.SYMPTOM})
 
 
