@@ -170,7 +170,8 @@ def test_slots_as_specified(lm):
                  C.SLOT_TROUBLE: C.TYPE_TROUBLE, C.SLOT_PERSON: C.TYPE_PERSON,
                  C.SLOT_REMEDY: C.TYPE_REMEDY, C.SLOT_TOOL: C.TYPE_TOOL,
                  C.SLOT_CONDITION: C.TYPE_CONDITION, C.SLOT_CLINICIAN: C.TYPE_CLINICIAN,
-                 C.SLOT_HABIT: C.TYPE_HABIT}
+                 C.SLOT_HABIT: C.TYPE_HABIT, C.SLOT_CRACK: C.TYPE_CRACK,
+                 C.SLOT_CRACKING: C.TYPE_CRACKING}
     with_slots = {C.START_ROUTINE, C.QUESTION, C.SET_PREFERENCE, C.PAIN, C.SET_REMINDER,
                   C.SYMPTOM}
     for name in set(intents) - with_slots:
@@ -195,7 +196,8 @@ def test_every_slot_type_used_is_defined_and_every_defined_is_used(lm):
     assert defined == {C.TYPE_ROUTINE, C.TYPE_AREA, C.TYPE_POSITION, C.TYPE_TOPIC,
                        C.TYPE_PREFERENCE, C.TYPE_PAIN, C.TYPE_PART, C.TYPE_WHEN, C.TYPE_TROUBLE,
                        C.TYPE_SIGN, C.TYPE_ANSWER, C.TYPE_PERSON, C.TYPE_REMEDY, C.TYPE_TOOL,
-                       C.TYPE_CONDITION, C.TYPE_CLINICIAN, C.TYPE_HABIT, C.TYPE_SCENE}
+                       C.TYPE_CONDITION, C.TYPE_CLINICIAN, C.TYPE_HABIT, C.TYPE_SCENE,
+                       C.TYPE_CRACK, C.TYPE_CRACKING}
 
 
 def test_every_content_id_is_a_slot_value(lm, content):

@@ -74,14 +74,16 @@ INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
 # A FAQ topic's intent may say where, when and for what ("why does my {part} crack {when}",
 # "is heat good for {trouble}"), and who, with what or with which condition ("can {someone}
 # crack my back", "should i use {remedy}", "can i use {tool}", "with {condition}", "should i
-# see {doctor}", "i {habit}"): the parts of a question that vary apart from its meaning, so
-# one template covers the ways people say them within Alexa's 1.5 MB (a value list costs its
+# see {doctor}", "i {habit}", and the word for the noise, "is {cracking} bad": cracking,
+# popping, clicking): the parts of a question that vary apart from its meaning, so one
+# template covers the ways people say them within Alexa's 1.5 MB (a value list costs its
 # bytes once; alternatives in a template multiply its samples). The answer ignores them.
 FAQ_SLOTS: tuple[tuple[str, str], ...] = (
     (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN), (C.SLOT_TROUBLE, C.TYPE_TROUBLE),
     (C.SLOT_PERSON, C.TYPE_PERSON), (C.SLOT_REMEDY, C.TYPE_REMEDY), (C.SLOT_TOOL, C.TYPE_TOOL),
     (C.SLOT_CONDITION, C.TYPE_CONDITION), (C.SLOT_CLINICIAN, C.TYPE_CLINICIAN),
-    (C.SLOT_HABIT, C.TYPE_HABIT))
+    (C.SLOT_HABIT, C.TYPE_HABIT), (C.SLOT_CRACK, C.TYPE_CRACK),
+    (C.SLOT_CRACKING, C.TYPE_CRACKING))
 SLOT_TYPE = {slot: type_ for slots in [*INTENT_SLOTS.values(), FAQ_SLOTS] for slot, type_ in slots}
 
 

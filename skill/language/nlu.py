@@ -166,6 +166,8 @@ class Matcher:
         for w in (w for phrases in AMAZON_PHRASES.values() for p in phrases for w in p.split()):
             counts[w] = counts.get(w, 0) + 1
         self.word_counts = counts
+        # a word typed without its apostrophe ("dont") is that word, whatever else is near
+        self.unapostrophed = {w.replace("'", ""): w for w in counts if "'" in w}
 
     @classmethod
     def from_file(cls, path: Path | str = MODEL_PATH, source: Mapping[str, Any] | None = None
@@ -223,6 +225,9 @@ class Matcher:
         for word in text.split():
             if word in self.word_counts or len(word) < TYPO_MIN_LETTERS:
                 out.append(word)
+                continue
+            if word in self.unapostrophed:
+                out.append(self.unapostrophed[word])
                 continue
             allowed = 2 if len(word) >= 8 else 1
             best = min(((slips(word, known), -n, known) for known, n in self.word_counts.items()
