@@ -41,33 +41,13 @@ def _samples(text: str, intent: str) -> list[str]:
 
 def _heard_as(text: str, said: str) -> dict[str, set[str]]:
     """{intent: {slot id, ...}} for each intent of the model `text` with a sample that says
-    `said` exactly once its slots are filled with their type's values or synonyms, as an exact
-    matcher (virtual-alexa) would hear it; the ids are those of the values the slots took."""
+    `said` exactly, as it is or with its slot filled with a value or synonym of its type (as
+    an exact matcher such as virtual-alexa hears it); the ids are the values' ids."""
     lm = json.loads(text)["interactionModel"]["languageModel"]
-    words = {t["name"]: {w: v.get("id") or v["name"]["value"]
-                         for v in t["values"]
-                         for w in [v["name"]["value"], *v["name"].get("synonyms", [])]}
-             for t in lm["types"]}
-    out: dict[str, set[str]] = {}
-    for intent in lm["intents"]:
-        types = {s["name"]: s["type"] for s in intent.get("slots", [])}
-        for sample in intent["samples"]:
-            names = re.findall(r"{(\w+)}", sample)
-            if not names:
-                if sample == said:
-                    out.setdefault(intent["name"], set())
-                continue
-            if not all(part.strip() in said for part in re.split(r"{\w+}", sample)):
-                continue                          # its own words are not all said
-            pattern = re.escape(sample)
-            for name in names:
-                alts = sorted(words.get(types[name], {}), key=len, reverse=True)
-                pattern = pattern.replace(re.escape("{" + name + "}"),
-                                          "(" + "|".join(map(re.escape, alts)) + ")", 1)
-            m = re.fullmatch(pattern, said)
-            if m and all(alts for alts in m.groups()):
-                out.setdefault(intent["name"], set()).update(
-                    words[types[n]][g] for n, g in zip(names, m.groups()))
+    out: dict[str, set[str]] = {i["name"]: set() for i in lm["intents"] if said in i["samples"]}
+    for intent, _, _, value, filled in M.filled_samples(lm, synonyms=True):
+        if filled == said:
+            out.setdefault(intent, set()).add(value.get("id") or value["name"]["value"])
     return out
 
 
