@@ -25,6 +25,12 @@ VOLUME = "VolumeIntent"          # "speak up": how to change the volume, never t
 TOO_HARD = "TooHardIntent"       # "I can't do this one": offer to skip
 SYMPTOM = "SymptomIntent"        # "yes I fell last week", "no, just a bit of tightness": an
                                  # answer that describes; what it names is the yes or no
+# Free words after a carrier word, in one AMAZON.SearchQuery slot: what no sample matches,
+# read by the skill (skill/language/reader.py) instead of lost to AMAZON.FallbackIntent.
+FREE_WORDS = "FreeWordsIntent"   # after any other word people start with ("i", "what", "um")
+FREE_YES = "FreeYesIntent"       # after a yes word: "yeah {words}"
+FREE_NO = "FreeNoIntent"         # after a no word: "nah {words}"
+FREE_INTENTS = (FREE_WORDS, FREE_YES, FREE_NO)
 
 CUSTOM_INTENTS = (
     START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,
@@ -83,6 +89,7 @@ SLOT_CRACK = "crack"             # FAQ topics: the word for it ("crack", "pop", 
 SLOT_CRACKING = "cracking"       # FAQ topics: the same as a noun ("cracking", "clicking")
 SLOT_SCENE = "scene"             # StartRoutineIntent: said before asking ("i'm at my desk")
 SLOT_SIGN = "sign"               # SymptomIntent: a warning sign ("a fall", "trouble peeing")
+SLOT_WORDS = "words"             # the free intents: the rest of the sentence
 SLOT_ANSWER = "answer"           # SymptomIntent: the yes or no said with it ("yeah", "no but")
 
 TYPE_ROUTINE = "RoutineName"
@@ -106,6 +113,7 @@ TYPE_CRACK = "CrackWord"
 TYPE_CRACKING = "CrackingWord"
 TYPE_SCENE = "Scene"             # ids: the content id of a routine, area or position
 TYPE_SIGN = "WarningSign"        # ids: the kind of sign (numb, bladder, fever, fall...)
+TYPE_WORDS = "AMAZON.SearchQuery"  # built in: free words (one such slot per intent)
 TYPE_ANSWER = "YesNo"            # ids: yes, no
 
 # Values of the PreferenceChange slot type (ids); the synonyms live in the model source.

@@ -27,6 +27,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model.slu.entityresolution import StatusCode
 
+from .. import constants as C
 from ..content import Content
 from ..voice import screens
 from ..voice.ssml import Speech
@@ -104,8 +105,28 @@ def _touched(request) -> tuple[str | None, dict[str, Slot]]:
 
 
 class LoadTurn(AbstractRequestInterceptor):
-    def __init__(self, content: Content, secret: bytes):
-        self.content, self.secret = content, secret
+    def __init__(self, content: Content, secret: bytes, read_words: Callable | None = None):
+        self.content, self.secret, self.read_words = content, secret, read_words
+
+    def _read_free_words(self, turn: Turn, locale: str | None) -> None:
+        """Free words (a free-words intent's one slot) become the intent and slots they mean,
+        read by the app's reader (skill/language/reader.py: `read`); without a reader, or if
+        it fails, they are what Alexa would have sent, AMAZON.FallbackIntent."""
+        words = turn.slots.get(C.SLOT_WORDS)
+        reading = None
+        if self.read_words is not None:
+            try:
+                reading = self.read_words(turn.intent, (words.value if words else "") or "",
+                                          answering=turn.state["state"] in SCREENING_STATES,
+                                          locale=locale)
+            except Exception as e:     # a model file unreadable: understood as nothing
+                log.warning("free words unread (%s)", type(e).__name__)
+        if reading is None:
+            turn.intent, turn.slots = C.FALLBACK, {}
+            return
+        turn.intent = reading.intent
+        turn.slots = {name: Slot(value=value, ids=tuple(ids))
+                      for name, (value, ids) in reading.slots.items()}
 
     def process(self, handler_input: HandlerInput) -> None:
         env = handler_input.request_envelope
@@ -147,6 +168,8 @@ class LoadTurn(AbstractRequestInterceptor):
         if is_request_type("IntentRequest")(handler_input):
             turn.intent = env.request.intent.name
             turn.slots = _slots(env.request)
+            if turn.intent in C.FREE_INTENTS:
+                self._read_free_words(turn, getattr(env.request, "locale", None))
             reminders.observe(turn)
             if state["state"] not in SCREENING_STATES:
                 routing.settle(turn)
@@ -316,11 +339,14 @@ class PoliteErrorHandler(AbstractExceptionHandler):
 
 
 def build_skill_builder(content: Content, *, secret: bytes, store=None,
-                        skill_id: str | None = None) -> CustomSkillBuilder:
+                        skill_id: str | None = None,
+                        read_words: Callable | None = None) -> CustomSkillBuilder:
+    """The skill; `read_words(intent, words, answering=, locale=)` reads the free words of
+    the free-words intents (skill/language/reader.py `read`; the web app passes it)."""
     routing.check_content(content)
     sb = CustomSkillBuilder(persistence_adapter=store)
     sb.skill_id = skill_id
-    sb.add_global_request_interceptor(LoadTurn(content, secret))
+    sb.add_global_request_interceptor(LoadTurn(content, secret, read_words))
     sb.add_global_response_interceptor(SaveTurn(secret))
     for handler in (SessionEndedHandler(), SkillDisabledHandler(),
                     RequestTypeHandler("LaunchRequest", menu.launch), ScreeningGateHandler(),

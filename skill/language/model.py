@@ -48,6 +48,7 @@ from hassil.sample import sample_expression
 from skill import constants as C
 
 from skill.config import REPO_ROOT as ROOT
+from skill.language.reader import meaning, slot_first_sentences
 SOURCE_ROOT = ROOT / "interaction_model" / "source"
 SOURCE_DIR = SOURCE_ROOT / C.LOCALE          # the shared base of every locale's templates
 COMMON_FILE = "_common.yaml"
@@ -70,6 +71,7 @@ INTENT_SLOTS: dict[str, tuple[tuple[str, str], ...]] = {
     C.PAIN: ((C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
     C.SYMPTOM: ((C.SLOT_ANSWER, C.TYPE_ANSWER), (C.SLOT_SIGN, C.TYPE_SIGN),
                 (C.SLOT_PAIN, C.TYPE_PAIN), (C.SLOT_PART, C.TYPE_PART), (C.SLOT_WHEN, C.TYPE_WHEN)),
+    **{name: ((C.SLOT_WORDS, C.TYPE_WORDS),) for name in C.FREE_INTENTS},
 }
 # A FAQ topic's intent may say where, when and for what ("why does my {part} crack {when}",
 # "is heat good for {trouble}"), and who, with what or with which condition ("can {someone}
@@ -470,9 +472,104 @@ class _Expander:
 
 
 def intent_names(content: Any) -> tuple[str, ...]:
-    """Every intent of the model, in model order: ours, one per FAQ topic, Amazon's."""
+    """Every intent of the model, in model order: ours, one per FAQ topic, Amazon's, and
+    last the free-words intents (made by `free_samples`, not from templates)."""
     return (tuple(C.CUSTOM_INTENTS) + tuple(C.faq_intent(i) for i in content.faq)
-            + tuple(C.BUILTIN_INTENTS))
+            + tuple(C.BUILTIN_INTENTS) + tuple(C.FREE_INTENTS))
+
+
+# The free-words intents (skill/language/reader.py): a carrier word, then the rest of the
+# sentence in one AMAZON.SearchQuery slot (Alexa wants a carrier phrase beside it, and one
+# such slot per intent). The carriers of "yes" and "no" are the source's rules of those
+# names; every other word a sample of ours begins with carries FreeWordsIntent. A sample of
+# our intents is always the closer match (more of its words are its own), so free words
+# catch only what no sample matches.
+FREE_RULES = {C.FREE_YES: "yeah", C.FREE_NO: "nope"}
+
+
+def _literal(sample: str) -> int:
+    """How many characters of a sample are its own words when it matches (what an exact
+    matcher such as virtual-alexa ranks matches by: the longer wins, the first on a tie)."""
+    return len(re.sub(r"\s*\{\w+\}\s*", "", sample))
+
+
+def _unsafe_carriers(samples: Mapping[str, list[str]], types: Mapping[str, list]
+                     ) -> set[str]:
+    """Words that must carry no free words (FreeWordsIntent, which does not tell the skill
+    its carrier): a sentence of one of our samples that begins with a slot could begin with
+    them, and the carrier word would outrank the sample's own words. A sample with one slot
+    that begins it ("{area}", "{routine} for me") is read back from the free words when one
+    value fits (reader.slot_first_sentences); a word that leaves two ("lower back", "upper
+    back") is out (`_unambiguous_carriers`), and so is one that begins a sample of several
+    slots, but for the yes or no said first in a describing answer ("i'm afraid so, it
+    hurts"): the skill reads free words at a question for the sign and feeling they name
+    (reader.read), as it reads that sample's slots."""
+    out: set[str] = set()
+    for name, intent_samples in samples.items():
+        slot_types = dict(intent_slots(name))
+        for sample in intent_samples:
+            m = re.match(r"\{(\w+)\}", sample)
+            if not m or sample.count("{") == 1 or m.group(1) == C.SLOT_ANSWER:
+                continue
+            own = _literal(sample)
+            type_name = slot_types.get(m.group(1), "")
+            phrases = [p for p, _ in types.get(type_name, ())] or \
+                BUILTIN_SLOT_PHRASES.get(type_name, ())
+            out.update(w for w in (p.split()[0] for p in phrases if p) if len(w) > own)
+    return out
+
+
+def _unambiguous_carriers(candidates: list[str], samples: Mapping[str, list[str]],
+                          types: Mapping[str, list]) -> list[str]:
+    """Of `candidates` (most used first), those that may carry together: no two leave the
+    same free words for sentences that mean different things ("lower back", "upper back";
+    "just sore", "so sore"). The more used word keeps its place."""
+    whole = slot_first_sentences(samples, lambda name: dict(intent_slots(name)),
+                                 lambda type_: types.get(type_, ()), set(candidates))
+    by_first: dict[str, list[tuple[str, tuple]]] = {}
+    for rest, readings in whole.items():
+        for r in readings:
+            by_first.setdefault(r[0], []).append((rest, meaning(r[1], r[3])))
+    kept: list[str] = []
+    seen: dict[str, set] = {}                    # rest -> meanings of the kept words
+    for w in candidates:
+        mine: dict[str, set] = {}
+        for rest, m in by_first.get(w, ()):
+            mine.setdefault(rest, set()).add(m)
+        if any(len(ms | seen.get(rest, set())) > 1 for rest, ms in mine.items()):
+            continue
+        kept.append(w)
+        for rest, ms in mine.items():
+            seen.setdefault(rest, set()).update(ms)
+    return kept
+
+
+def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
+                 types: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """The carrier samples of the free intents, from the other intents' samples and the
+    values of the slot types (`types`: type name -> [(phrase, id)]). The yes and no words
+    always carry: the skill knows which was said, and reads the rest as the describing
+    answers it also has samples for."""
+    slot = "{" + C.SLOT_WORDS + "}"
+    out: dict[str, list[str]] = {}
+    taken: set[str] = set()
+    for name, rule in FREE_RULES.items():
+        words = [w for w in expander.expand(f"<{rule}>", f"rule <{rule}>") if " " not in w]
+        out[name] = [f"{w} {slot}" for w in words]
+        taken.update(words)
+    taken |= _unsafe_carriers(samples, types)
+    firsts: dict[str, int] = {}
+    for name, intent_samples in samples.items():
+        if name in C.FREE_INTENTS:
+            continue
+        for sample in intent_samples:
+            first = sample.split()[0]
+            if not first.startswith("{") and first not in taken:
+                firsts[first] = firsts.get(first, 0) + 1
+    ranked = sorted(firsts, key=lambda w: (-firsts[w], w))
+    out[C.FREE_WORDS] = [f"{w} {slot}"
+                         for w in sorted(_unambiguous_carriers(ranked, samples, types))]
+    return out
 
 
 def expand_intents(source: Mapping[str, Any], content: Any) -> dict[str, list[str]]:
@@ -490,7 +587,7 @@ def expand_intents(source: Mapping[str, Any], content: Any) -> dict[str, list[st
                              f"constants.faq_intent(id)")
         raise ModelError(f"{where}: intent {name} is not in skill.constants "
                          "and is no FAQ topic")
-    missing = [n for n in names if n not in intents]
+    missing = [n for n in names if n not in intents and n not in C.FREE_INTENTS]
     if missing:
         faq = [f"{n} (FAQ topic {faq_names[n]})" for n in missing if n in faq_names]
         other = [n for n in missing if n not in faq_names]
@@ -500,6 +597,8 @@ def expand_intents(source: Mapping[str, Any], content: Any) -> dict[str, list[st
     expander = _Expander(source)
     out: dict[str, list[str]] = {}
     for name in names:
+        if name in C.FREE_INTENTS:
+            continue
         where = _where(source, f"intent {name}")
         templates = intents[name] or []
         if not isinstance(templates, list):
@@ -727,7 +826,7 @@ def check_unique(intents: Mapping[str, list[str]], types: Mapping[str, Any]) -> 
                     **{name: _phrases(t) for name, t in types.items()}})
     automata = [_Automaton(name, [*samples, *AMAZON_PHRASES.get(name, ())],
                            dict(intent_slots(name)), tries)
-                for name, samples in intents.items()]
+                for name, samples in intents.items() if name not in C.FREE_INTENTS]
     amazon = {(name, p) for name in intents for p in AMAZON_PHRASES.get(name, ())}
     clashes = []
     for i, a in enumerate(automata):
@@ -799,6 +898,10 @@ def build_model(content: Any, source: Mapping[str, Any] | str | Path | None = No
             raise ModelError(f"slot type {type_name} has no values (is the content empty?)")
         types.append({"name": type_name, "values": values})
     check_unique(samples, {t["name"]: t for t in types})
+    samples.update(free_samples(samples, _Expander(source), {
+        t["name"]: [(p, v["id"]) for v in t["values"]
+                    for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
+        for t in types}))
     intents = []
     for name, intent_samples in samples.items():
         intent: dict[str, Any] = {"name": name, "samples": intent_samples}

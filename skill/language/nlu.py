@@ -12,7 +12,9 @@ Order:
 3. typed words with typos, each replaced by the closest word the model knows, then 1 again;
    never to a "no" (nor to SymptomIntent, which may be read as one): a typo must not answer
    the safety question (skill/dialog/gate.py);
-4. otherwise AMAZON.FallbackIntent, as a device sends for what the model cannot match.
+4. a sentence that begins with a carrier word of the free-words intents: the rest as their
+   AMAZON.SearchQuery slot, as Alexa sends it (the skill reads it: skill/language/reader.py);
+5. otherwise AMAZON.FallbackIntent, as a device sends for what the model cannot match.
 
 Used by `python -m skill chat` and its tests.
 """
@@ -107,7 +109,7 @@ class SlotValue:
 class Match:
     intent: str
     slots: dict[str, SlotValue] = field(default_factory=dict)
-    kind: str = "fallback"      # exact | unknown-slot | typo | fallback
+    kind: str = "fallback"      # exact | unknown-slot | typo | free | fallback
     sample: str | None = None   # the template that matched
 
     @property
@@ -166,6 +168,8 @@ class Matcher:
         for w in (w for phrases in AMAZON_PHRASES.values() for p in phrases for w in p.split()):
             counts[w] = counts.get(w, 0) + 1
         self.word_counts = counts
+        self.free_carriers = {s.split()[0]: i["name"] for i in lm["intents"]
+                              if i["name"] in C.FREE_INTENTS for s in i["samples"]}
         # a word typed without its apostrophe ("dont") is that word, whatever else is near
         self.unapostrophed = {w.replace("'", ""): w for w in counts if "'" in w}
 
@@ -248,7 +252,18 @@ class Matcher:
             if typo and typo.intent not in MAY_BE_NO:   # never a "no" the model did not hear
                 typo.kind = "typo"
                 return typo
-        return self._unknown_slot(norm) or Match(C.FALLBACK)
+        return self._unknown_slot(norm) or self._free(norm) or Match(C.FALLBACK)
+
+    def _free(self, text: str) -> Match | None:
+        """A sentence no template matches, after a carrier word of a free-words intent: the
+        rest as its free words (AMAZON.SearchQuery), as Alexa sends it; the skill reads them
+        (skill/language/reader.py). Typed as it came: a typo fixed here could make a "no"."""
+        first, _, rest = text.partition(" ")
+        intent = self.free_carriers.get(first)
+        if intent is None or not rest:
+            return None
+        return Match(intent, {C.SLOT_WORDS: SlotValue(C.SLOT_WORDS, C.TYPE_WORDS, rest)}, "free",
+                     f"{first} {{{C.SLOT_WORDS}}}")
 
     # ------------------------------------------------------------------ invocation
     def parse_invocation(self, text: str) -> tuple[bool, str]:

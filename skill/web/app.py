@@ -22,6 +22,7 @@ from ..config import Config
 from ..content import load_content
 from ..dialog.handlers import build_skill_builder
 from ..dialog.routing import check_content
+from ..language.reader import read as read_words
 from . import envelope as envelope_check
 from . import logs
 from .serialize import deserialize_parsed, dumps, envelope_serializer
@@ -97,7 +98,7 @@ def create_app(config: Config | None = None, *, verifier: AlexaVerifier | None =
     if config.verify_signatures and verifier is None:
         verifier = AlexaVerifier(fetch_timeout=config.cert_fetch_timeout)
     skill = build_skill_builder(content, secret=config.session_secret, store=store,
-                                skill_id=config.skill_id).create()
+                                skill_id=config.skill_id, read_words=read_words).create()
     serializer = envelope_serializer()   # ask-sdk's, with its bookkeeping cached
 
     app = Flask("skill")

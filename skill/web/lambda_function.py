@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..config import Config
 from ..content import load_content
 from ..dialog.handlers import build_skill_builder
+from ..language.reader import read as read_words
 from ..store import open_store
 from . import logs
 
@@ -18,5 +19,5 @@ logs.configure(_config.log_level)          # the same log lines as the web servi
 _builder = build_skill_builder(load_content(_config.content_dir), secret=_config.session_secret,
                                store=open_store(_config.database_url, data_dir=_config.data_dir,
                                                 defer_faults=True),
-                               skill_id=_config.skill_id)
+                               skill_id=_config.skill_id, read_words=read_words)
 handler = _builder.lambda_handler()

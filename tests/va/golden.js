@@ -109,16 +109,20 @@ function checkSlots(entry, req) {
 }
 
 // Was the phrase understood as the entry says? (Empty list: yes.)
+// Free words (a free-words intent, read by the skill) are understood when the skill answers
+// as the entry says: the FAQ answer spoken, the routine screened for, or (intents) the same
+// answer as to the intent itself (answeredAsExpected).
 function checkUnderstood(entry, req, r) {
   const text = squash(lib.plain(r.ssml));
+  const free = C.FREE_INTENTS.includes(req.intent);
   if (entry.faq) {
     const topic = req.slots[C.SLOT_TOPIC];
-    const asked = req.intent === entry.intent || (req.intent === C.QUESTION && topic && topic.id === entry.faq);
+    const asked = free || req.intent === entry.intent || (req.intent === C.QUESTION && topic && topic.id === entry.faq);
     if (!asked) return [`understood as ${req.intent}, not the question about ${entry.faq}`];
     return text.includes(squash(entry.answer)) ? [] : ["the answer about " + entry.faq + " was not spoken"];
   }
   if (entry.routine) {
-    if (req.intent !== C.START_ROUTINE) return [`understood as ${req.intent}, not choosing a routine`];
+    if (req.intent !== C.START_ROUTINE && !free) return [`understood as ${req.intent}, not choosing a routine`];
     return text.includes(squash(entry.routine_name)) ? [] : [`the ${entry.routine_name} was not the one taken`];
   }
   if (req.intent !== entry.intent) return [`understood as ${req.intent}`];
@@ -154,12 +158,22 @@ function checkResponse(entry, req, r, heard) {
 
 // Does the skill answer, in the entry's context, exactly as it answers the expected intent?
 // (Entries that name slots are compared by intent and slots only.)
+// Free words are compared with the intent said with the entry's slots (each value by name).
 async function answeredAsExpected(entry, req, r) {
-  if (!entry.intent || entry.faq || entry.routine || entry.slots) return false;
+  const free = C.FREE_INTENTS.includes(req.intent);
+  if (!entry.intent || entry.faq || entry.routine || (entry.slots && !free)) return false;
   if (req.intent === entry.intent || req.intent === C.FALLBACK || entry.intent === C.FALLBACK) return false;
+  const slots = {};
+  for (const [name, id] of Object.entries(entry.slots || {})) {
+    const slot = (lm.intents.find((i) => i.name === entry.intent).slots || []).find((s) => s.name === name);
+    const type = slot && lm.types.find((t) => t.name === slot.type);
+    const value = type && type.values.find((v) => v.id === id);
+    if (!value) return false;
+    slots[name] = value.name.value;
+  }
   const { alexa } = lib.build(url, modelFile);
   await setup(alexa, entry.context);
-  const ref = lib.responseSummary(await alexa.intend(entry.intent));
+  const ref = lib.responseSummary(await alexa.intend(entry.intent, slots));
   return squash(lib.plain(ref.ssml)) === squash(lib.plain(r.ssml)) &&
     squash(lib.plain(ref.reprompt)) === squash(lib.plain(r.reprompt)) && ref.open === r.open;
 }

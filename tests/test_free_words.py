@@ -1,0 +1,231 @@
+"""Free words: a sentence no sample matches, sent after a carrier word as one of the free
+intents' AMAZON.SearchQuery slot, read by the skill (skill/language/reader.py) instead of
+lost to AMAZON.FallbackIntent. What a user notices: the skill does what they asked; at the
+safety question, unknown words, doubt or a "but" are never a "no"; something else entirely
+is answered like fallback; and the carriers never take a sentence our samples match."""
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from skill import constants as C
+from skill.language import model as M
+from skill.language import reader as R
+from tests.client import AlexaClient, flask_poster
+
+STRETCH = re.compile(r"Stretch \d+ of \d+")
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return M.load_model()["interactionModel"]["languageModel"]
+
+
+def free(alexa, intent, words):
+    return alexa.intent(intent, **{C.SLOT_WORDS: (words, None)})
+
+
+def at_screening(alexa, routine="lower_back"):
+    alexa.launch()
+    r = alexa.intent(C.START_ROUTINE, routine=routine)
+    assert not STRETCH.search(r.text)
+    return r
+
+
+# ------------------------------------------------------------------ the model
+
+def test_the_free_intents_are_last_with_one_search_query_slot(lm):
+    names = [i["name"] for i in lm["intents"]]
+    assert set(names[-3:]) == set(C.FREE_INTENTS)   # an exact matcher keeps ours on a tie
+    for intent in lm["intents"][-3:]:
+        assert intent["slots"] == [{"name": C.SLOT_WORDS, "type": C.TYPE_WORDS}]
+        assert intent["samples"]
+        for sample in intent["samples"]:            # a carrier word, then the free words
+            assert re.fullmatch(r"[a-z']+ \{words\}", sample), sample
+    carriers = {i["name"]: {s.split()[0] for s in i["samples"]} for i in lm["intents"][-3:]}
+    assert {"yes", "yeah", "yep"} <= carriers[C.FREE_YES]
+    assert {"no", "nope", "nah"} <= carriers[C.FREE_NO]
+    assert {"i", "what", "how", "is", "can", "um", "my", "the"} <= carriers[C.FREE_WORDS]
+    assert not (carriers[C.FREE_WORDS] & (carriers[C.FREE_YES] | carriers[C.FREE_NO]))
+
+
+def test_no_carrier_outranks_a_sample_that_begins_with_a_slot_of_several(lm):
+    """virtual-alexa (and any exact matcher) ranks a match by its own words: a carrier word
+    must never be longer than the words of a sample whose sentence it could begin."""
+    carriers = {s.split()[0] for i in lm["intents"] if i["name"] == C.FREE_WORDS
+                for s in i["samples"]}
+    types = {t["name"]: t for t in lm["types"]}
+    for intent in lm["intents"]:
+        slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        for sample in intent["samples"]:
+            m = re.match(r"\{(\w+)\}", sample)
+            if not m or sample.count("{") == 1 or m.group(1) == C.SLOT_ANSWER:
+                continue
+            own = M._literal(sample)
+            for phrase in M._phrases(types[slot_types[m.group(1)]]):
+                first = phrase.split()[0]
+                assert not (first in carriers and len(first) > own), (intent["name"], sample,
+                                                                      phrase)
+
+
+def test_a_sentence_of_one_slot_said_after_its_carrier_is_read_back_exactly(lm):
+    """"lower back" (a sample "{area}") reaches the skill as the free words "back" after the
+    carrier "lower" only if no other carrier leaves "back" ("upper back"): then it is read
+    as the area."""
+    carriers = {s.split()[0] for i in lm["intents"] if i["name"] == C.FREE_WORDS
+                for s in i["samples"]}
+    assert len({"lower", "upper", "mid"} & carriers) <= 1
+    types = {t["name"]: t for t in lm["types"]}
+    checked = 0
+    rng = random.Random(5)
+    for intent in lm["intents"]:
+        slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
+        for sample in intent["samples"]:
+            m = re.match(r"\{(\w+)\}", sample)
+            if not m or sample.count("{") != 1 or slot_types[m.group(1)] not in types:
+                continue
+            for value in rng.sample(types[slot_types[m.group(1)]]["values"], 1):
+                sentence = sample.replace(m.group(0), value["name"]["value"])
+                first, _, rest = sentence.partition(" ")
+                if first not in carriers:
+                    continue
+                reading = R.read(C.FREE_WORDS, rest, answering=False)
+                want = R.meaning(intent["name"], value["id"])
+                got = R.meaning(reading.intent, next(iter(reading.slots.values()), ("", ("",)))[1][0])
+                assert got == want, (sentence, reading)
+                checked += 1
+    assert checked > 50
+
+
+def test_the_model_check_keeps_the_free_intents_out_of_the_clash_check(content):
+    """A free intent's sentence is in no other intent's samples by design; the clash check
+    (a sentence in two intents) covers ours, and is not switched off for them."""
+    src = M.load_source()
+    src["intents"][C.THANKS] = list(src["intents"][C.THANKS]) + ["stop"]
+    with pytest.raises(M.ModelError, match="two intents"):
+        M.build_model(content, src)
+
+
+# ------------------------------------------------------------------ the reader
+
+@pytest.mark.parametrize("intent,words,answering,want", [
+    # choosing, asking, everyday phrases the samples do not have word for word
+    (C.FREE_WORDS, "think i'd like to do the lower back routine tonight if that's ok",
+     False, C.START_ROUTINE),
+    (C.FREE_WORDS, "cracking your back put your spine back in place", False,
+     C.faq_intent("realign_spine")),
+    (C.FREE_WORDS, "have osteoporosis should i avoid cracking my back", False,
+     C.faq_intent("who_should_not")),
+    # something else entirely: as Alexa would, not understood
+    (C.FREE_WORDS, "the weather like in leeds tomorrow", False, C.FALLBACK),
+    (C.FREE_WORDS, "dog ate my homework", False, C.FALLBACK),
+    (C.FREE_WORDS, "tall is mount everest", False, C.FALLBACK),
+])
+def test_free_words_are_read_by_their_meaning(intent, words, answering, want):
+    assert R.read(intent, words, answering=answering).intent == want
+
+
+@pytest.mark.parametrize("intent,words,want", [
+    (C.FREE_NO, "i'm just stiff from sitting at my desk", C.NO),     # described, mild: no
+    (C.FREE_NO, "i'm fine just a bit achy after gardening", C.NO),
+    (C.FREE_NO, "but my left leg feels weird", None),               # take it back
+    (C.FREE_NO, "purple elephants", None),                          # words we do not know
+    (C.FREE_NO, "i'm not sure actually", C.UNSURE),                 # doubt
+    (C.FREE_NO, "numbness in my legs", C.YES),                       # a sign named: a yes
+    (C.FREE_YES, "no i'm fine", None),                              # which is it?
+    (C.FREE_YES, "i fell off my bike on sunday", C.YES),
+    (C.FREE_WORDS, "fell down the stairs last week", C.YES),
+    (C.FREE_WORDS, "had a temperature and chills since yesterday", C.YES),
+    (C.FREE_WORDS, "none of that", None),                           # the first word is lost
+    (C.FREE_WORDS, "might have had a slight fever not sure", C.YES),
+    (C.FREE_WORDS, "possibly a little", C.UNSURE),
+])
+def test_at_the_safety_question_free_words_are_never_a_no_unless_plainly(intent, words, want):
+    """How the gate reads what the reader makes of free words (answers.reading): None is
+    asked again (neither yes nor no)."""
+    reading = R.read(intent, words, answering=True)
+    got = {C.NO: C.NO, C.YES: C.YES, C.UNSURE: C.UNSURE}.get(reading.intent)
+    if reading.intent == C.SYMPTOM:       # a describing answer: a yes unless mild after a no
+        kinds = [set(ids) for n, (_, ids) in reading.slots.items() if n in (C.SLOT_SIGN, C.SLOT_PAIN)]
+        said_no = reading.slots.get(C.SLOT_ANSWER, ("", ()))[1] == ("no",)
+        mild = bool(kinds) and all(k <= {"mild"} for k in kinds)
+        got = C.NO if (mild and said_no) else (C.YES if not mild else None)
+    assert got == want, reading
+
+
+def test_random_words_after_a_no_are_never_a_no(lm):
+    """Any word our samples of a plain no or a mild answer never use keeps a "no" from
+    counting, wherever it stands."""
+    idx = R.index_for(C.LOCALE)
+    known = sorted(idx.no_words)
+    rng = random.Random(7)
+    strangers = ["weird", "purple", "bleeding", "worse", "collapsed", "elephant", "but",
+                 "maybe", "dizzy", "swollen", "cancer", "fever", "numb", "tingly"]
+    for _ in range(400):
+        words = rng.sample(known, rng.randint(0, 5))
+        words.insert(rng.randint(0, len(words)), rng.choice(strangers))
+        reading = R.read(C.FREE_NO, " ".join(words), answering=True)
+        assert reading.intent != C.NO, words
+
+
+# ------------------------------------------------------------------ through the skill
+
+def test_a_no_in_free_words_starts_the_routine_and_a_but_does_not(alexa, content):
+    at_screening(alexa)
+    r = free(alexa, C.FREE_NO, "i'm just stiff from sitting at my desk all week")
+    assert STRETCH.search(r.text) or content.text("prompts", "first_stretch") in r.text \
+        or not r.ends
+    assert content.text("screening", "question") not in r.text
+    at_screening(alexa)
+    r = free(alexa, C.FREE_NO, "but my left leg feels weird")
+    assert not STRETCH.search(r.text) and not r.ends
+    assert content.text("screening", "question") in r.text
+
+
+def test_a_fall_said_in_free_words_goes_to_the_follow_up_not_a_stretch(alexa, content):
+    at_screening(alexa)
+    r = free(alexa, C.FREE_WORDS, "slipped on the ice on tuesday and landed on my back")
+    assert not STRETCH.search(r.text)
+    assert content.text("screening", "followup") in r.text
+
+
+def test_a_routine_chosen_in_free_words_is_screened_for(alexa, content):
+    alexa.launch()
+    r = free(alexa, C.FREE_WORDS, "think i'd like to do the quick release tonight if that's ok")
+    assert content.routines["quick_release"].name in r.text
+    assert content.text("screening", "question") in r.text and not r.ends
+
+
+def test_a_question_in_free_words_is_answered_from_the_content(alexa, content):
+    alexa.launch()
+    r = free(alexa, C.FREE_WORDS, "have osteoporosis should i avoid cracking my back")
+    assert content.faq["who_should_not"].answer[0].split(",")[0] in r.text
+
+
+def test_something_else_entirely_is_answered_like_fallback(alexa, content):
+    alexa.launch()
+    r = free(alexa, C.FREE_WORDS, "the weather like in leeds tomorrow")
+    f = alexa.intent(C.FALLBACK)
+    assert r.text == f.text and not r.ends
+
+
+def test_a_reader_that_fails_is_fallback_not_an_error(content, store):
+    from skill.config import Config
+    from skill.web.app import create_app
+
+    def broken(*a, **k):
+        raise OSError("model file gone")
+    import skill.web.app as web_app
+    original = web_app.read_words
+    web_app.read_words = broken
+    try:
+        app = create_app(Config.local(session_secret=b"x" * 32), content=content, store=store)
+    finally:
+        web_app.read_words = original
+    alexa = AlexaClient(flask_poster(app))
+    alexa.launch()
+    r = free(alexa, C.FREE_WORDS, "want the lower back routine")
+    assert r.status == 200 and not r.ends
+    assert r.text == alexa.intent(C.FALLBACK).text
