@@ -51,23 +51,38 @@ def test_the_free_intents_are_last_with_one_search_query_slot(lm):
     assert not (carriers[C.FREE_WORDS] & (carriers[C.FREE_YES] | carriers[C.FREE_NO]))
 
 
-def test_no_carrier_outranks_a_sample_that_begins_with_a_slot_of_several(lm):
+def test_no_carrier_outranks_a_sample_of_ours_but_the_most_common_first_words(lm):
     """virtual-alexa (and any exact matcher) ranks a match by its own words: a carrier word
-    must never be longer than the words of a sample whose sentence it could begin."""
+    is never longer than the words of a sample whose sentence it could begin, unless it is
+    one of the most common first words and the sample has one slot (read back exactly)."""
     carriers = {s.split()[0] for i in lm["intents"] if i["name"] == C.FREE_WORDS
                 for s in i["samples"]}
+    firsts: dict[str, int] = {}
+    for intent in lm["intents"]:
+        if intent["name"] not in C.FREE_INTENTS:
+            for sample in intent["samples"]:
+                firsts[sample.split()[0]] = firsts.get(sample.split()[0], 0) + 1
     types = {t["name"]: t for t in lm["types"]}
     for intent in lm["intents"]:
         slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
         for sample in intent["samples"]:
             m = re.match(r"\{(\w+)\}", sample)
-            if not m or sample.count("{") == 1 or m.group(1) == C.SLOT_ANSWER:
+            if not m or m.group(1) == C.SLOT_ANSWER or slot_types[m.group(1)] not in types:
                 continue
             own = M._literal(sample)
             for phrase in M._phrases(types[slot_types[m.group(1)]]):
                 first = phrase.split()[0]
-                assert not (first in carriers and len(first) > own), (intent["name"], sample,
-                                                                      phrase)
+                if first in carriers and len(first) > own:
+                    assert sample.count("{") == 1 and firsts[first] >= M.COMMON_CARRIER, \
+                        (intent["name"], sample, phrase)
+
+
+def test_an_exact_command_stays_with_its_intent(lm):
+    """What a sample says word for word keeps its intent through virtual-alexa-style
+    ranking: "turn off the sounds" is SetPreferenceIntent, not free words after "turn"."""
+    carriers = {s.split()[0] for i in lm["intents"] if i["name"] == C.FREE_WORDS
+                for s in i["samples"]}
+    assert not {"turn", "switch", "skip", "stop", "hold", "speak", "talk"} & carriers
 
 
 def test_a_sentence_of_one_slot_said_after_its_carrier_is_read_back_exactly(lm):
@@ -123,8 +138,8 @@ def test_the_model_check_keeps_the_free_intents_out_of_the_clash_check(content):
     (C.FREE_WORDS, "dog ate my homework", False, C.FALLBACK),
     (C.FREE_WORDS, "tall is mount everest", False, C.FALLBACK),
 ])
-def test_free_words_are_read_by_their_meaning(intent, words, answering, want):
-    assert R.read(intent, words, answering=answering).intent == want
+def test_free_words_are_read_by_their_meaning(intent, words, answering, want, content):
+    assert R.read(intent, words, answering=answering, content=content).intent == want
 
 
 @pytest.mark.parametrize("intent,words,want", [
@@ -136,16 +151,19 @@ def test_free_words_are_read_by_their_meaning(intent, words, answering, want):
     (C.FREE_NO, "numbness in my legs", C.YES),                       # a sign named: a yes
     (C.FREE_YES, "no i'm fine", None),                              # which is it?
     (C.FREE_YES, "i fell off my bike on sunday", C.YES),
+    (C.FREE_YES, "that shot down my leg", C.YES),
+    (C.FREE_WORDS, "pain's been getting worse every day", C.YES),
     (C.FREE_WORDS, "fell down the stairs last week", C.YES),
     (C.FREE_WORDS, "had a temperature and chills since yesterday", C.YES),
     (C.FREE_WORDS, "none of that", None),                           # the first word is lost
     (C.FREE_WORDS, "might have had a slight fever not sure", C.YES),
     (C.FREE_WORDS, "possibly a little", C.UNSURE),
 ])
-def test_at_the_safety_question_free_words_are_never_a_no_unless_plainly(intent, words, want):
+def test_at_the_safety_question_free_words_are_never_a_no_unless_plainly(intent, words, want,
+                                                                         content):
     """How the gate reads what the reader makes of free words (answers.reading): None is
     asked again (neither yes nor no)."""
-    reading = R.read(intent, words, answering=True)
+    reading = R.read(intent, words, answering=True, content=content)
     got = {C.NO: C.NO, C.YES: C.YES, C.UNSURE: C.UNSURE}.get(reading.intent)
     if reading.intent == C.SYMPTOM:       # a describing answer: a yes unless mild after a no
         kinds = [set(ids) for n, (_, ids) in reading.slots.items() if n in (C.SLOT_SIGN, C.SLOT_PAIN)]

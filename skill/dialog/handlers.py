@@ -118,7 +118,7 @@ class LoadTurn(AbstractRequestInterceptor):
             try:
                 reading = self.read_words(turn.intent, (words.value if words else "") or "",
                                           answering=turn.state["state"] in SCREENING_STATES,
-                                          locale=locale)
+                                          locale=locale, content=self.content)
             except Exception as e:     # a model file unreadable: understood as nothing
                 log.warning("free words unread (%s)", type(e).__name__)
         if reading is None:
@@ -341,7 +341,7 @@ class PoliteErrorHandler(AbstractExceptionHandler):
 def build_skill_builder(content: Content, *, secret: bytes, store=None,
                         skill_id: str | None = None,
                         read_words: Callable | None = None) -> CustomSkillBuilder:
-    """The skill; `read_words(intent, words, answering=, locale=)` reads the free words of
+    """The skill; `read_words(intent, words, answering=, locale=, content=)` reads the free words of
     the free-words intents (skill/language/reader.py `read`; the web app passes it)."""
     routing.check_content(content)
     sb = CustomSkillBuilder(persistence_adapter=store)

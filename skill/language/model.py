@@ -493,30 +493,36 @@ def _literal(sample: str) -> int:
     return len(re.sub(r"\s*\{\w+\}\s*", "", sample))
 
 
-def _unsafe_carriers(samples: Mapping[str, list[str]], types: Mapping[str, list]
-                     ) -> set[str]:
-    """Words that must carry no free words (FreeWordsIntent, which does not tell the skill
-    its carrier): a sentence of one of our samples that begins with a slot could begin with
-    them, and the carrier word would outrank the sample's own words. A sample with one slot
-    that begins it ("{area}", "{routine} for me") is read back from the free words when one
-    value fits (reader.slot_first_sentences); a word that leaves two ("lower back", "upper
-    back") is out (`_unambiguous_carriers`), and so is one that begins a sample of several
-    slots, but for the yes or no said first in a describing answer ("i'm afraid so, it
-    hurts"): the skill reads free words at a question for the sign and feeling they name
-    (reader.read), as it reads that sample's slots."""
-    out: set[str] = set()
+# A carrier word may outrank a sentence that is one of our samples with one slot, if it is
+# this common a first word (of this many samples or more): "the", "i", "my", "it" begin
+# so many sentences people say that without them free words would reach the skill for few.
+# Such a sentence ("the desk one") is then read back exactly from the free words
+# (reader.slot_first_sentences) and answered the same, only under another intent's name.
+COMMON_CARRIER = 150
+
+
+def _outranking(samples: Mapping[str, list[str]], types: Mapping[str, list]
+                ) -> tuple[set[str], set[str]]:
+    """Words that, as carriers, would outrank a sentence of one of our samples that begins
+    with a slot (their letters more than the sample's own; virtual-alexa, an exact matcher,
+    ranks matches so): (for samples of one slot, for samples of several). The yes or no said
+    first in a describing answer ("i'm afraid so, it hurts") is left out: free words at a
+    question are read for the sign and feeling they name (reader.read), as that sample is."""
+    one: set[str] = set()
+    several: set[str] = set()
     for name, intent_samples in samples.items():
         slot_types = dict(intent_slots(name))
         for sample in intent_samples:
             m = re.match(r"\{(\w+)\}", sample)
-            if not m or sample.count("{") == 1 or m.group(1) == C.SLOT_ANSWER:
+            if not m or m.group(1) == C.SLOT_ANSWER:
                 continue
             own = _literal(sample)
             type_name = slot_types.get(m.group(1), "")
             phrases = [p for p, _ in types.get(type_name, ())] or \
                 BUILTIN_SLOT_PHRASES.get(type_name, ())
-            out.update(w for w in (p.split()[0] for p in phrases if p) if len(w) > own)
-    return out
+            words = {w for w in (p.split()[0] for p in phrases if p) if len(w) > own}
+            (one if sample.count("{") == 1 else several).update(words)
+    return one, several
 
 
 def _unambiguous_carriers(candidates: list[str], samples: Mapping[str, list[str]],
@@ -557,16 +563,17 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
         words = [w for w in expander.expand(f"<{rule}>", f"rule <{rule}>") if " " not in w]
         out[name] = [f"{w} {slot}" for w in words]
         taken.update(words)
-    taken |= _unsafe_carriers(samples, types)
     firsts: dict[str, int] = {}
     for name, intent_samples in samples.items():
         if name in C.FREE_INTENTS:
             continue
         for sample in intent_samples:
             first = sample.split()[0]
-            if not first.startswith("{") and first not in taken:
+            if not first.startswith("{"):
                 firsts[first] = firsts.get(first, 0) + 1
-    ranked = sorted(firsts, key=lambda w: (-firsts[w], w))
+    one, several = _outranking(samples, types)
+    taken |= several | {w for w in one if firsts.get(w, 0) < COMMON_CARRIER}
+    ranked = sorted((w for w in firsts if w not in taken), key=lambda w: (-firsts[w], w))
     out[C.FREE_WORDS] = [f"{w} {slot}"
                          for w in sorted(_unambiguous_carriers(ranked, samples, types))]
     return out

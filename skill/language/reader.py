@@ -25,7 +25,6 @@ import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from skill import constants as C
@@ -46,6 +45,8 @@ NEVER = frozenset({C.NO, C.FALLBACK, C.NAVIGATE_HOME, *FREE_KINDS})
 DOUBT = frozenset("maybe perhaps possibly probably might guess unsure dunno kinda sorta "
                   "not_sure don't_know i_think think_so can't_remember".split())
 TAKE_BACK = frozenset("but though although except apart besides".split())
+# Words that turn a "yes" said first into a question of what was meant ("yeah no, all good").
+NEGATIONS = frozenset("no nope nah not none nothing never fine".split())
 # Feelings that are no warning sign (PainKind ids), as in skill/dialog/answers.py.
 MILD = frozenset({"mild"})
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
@@ -94,7 +95,7 @@ class Reading:
 class _Index:
     """The samples of one locale's model as tf-idf vectors, with an inverted index."""
 
-    def __init__(self, model: dict):
+    def __init__(self, model: dict, content=None):
         lm = model["interactionModel"]["languageModel"]
         lm_intents = {i["name"]: i for i in lm["intents"]}
         self.values: dict[tuple[str, ...], list[tuple[str, str]]] = defaultdict(list)
@@ -116,6 +117,7 @@ class _Index:
             lambda type_: pairs.get(type_, ()), set().union(*self.carriers.values()))
         self.slot_types: dict[str, dict[str, str]] = {}
         docs: list[tuple[str, list[str]]] = []
+        self.fixed: list[dict] = []      # a document's own slots (a routine's description)
         for intent in lm["intents"]:
             name = intent["name"]
             types = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -124,6 +126,10 @@ class _Index:
                 continue
             for sample in intent["samples"]:
                 docs.append((name, self._features(sample, types)))
+                self.fixed.append({})
+        for name, text, fixed in _content_documents(content):
+            docs.append((name, _grams(self.spot(words_of(text))[0])))
+            self.fixed.append(fixed)
         # A word weighs by how few intents use it (not samples: an intent of many samples,
         # such as choosing a routine, would make its own words look common).
         used_by: dict[str, set] = defaultdict(set)
@@ -188,20 +194,32 @@ class _Index:
         return out, found
 
     def nearest(self, words: list[str], allowed=None) -> tuple[str | None, float]:
+        best, score, _ = self.nearest_document(words, allowed)
+        return best, score
+
+    def nearest_document(self, words: list[str], allowed=None
+                         ) -> tuple[str | None, float, dict]:
+        # The words as said, and with the slot values in them as their types: a sample is
+        # as near as the closer of the two ("stenosis" in its words, or "with {condition}").
         tokens, _ = self.spot(words)
-        feats = _grams(tokens)
-        # A word none of our samples or values has counts against every sample (as rare as
-        # a word can be): a sentence mostly about something else is near none of them.
-        q = self._vector([f for f in feats if f in self.idf or " " not in f])
         scores: dict[int, float] = defaultdict(float)
-        for f, w in q.items():
-            for i, dw in self.postings.get(f, ()):
-                scores[i] += w * dw
+        for feats in {tuple(_grams(words)), tuple(_grams(tokens))}:
+            # A word none of our samples or values has counts against every sample (as rare
+            # as a word can be): a sentence mostly about something else is near none.
+            q = self._vector([f for f in feats if f in self.idf or " " not in f])
+            these: dict[int, float] = defaultdict(float)
+            for f, w in q.items():
+                for i, dw in self.postings.get(f, ()):
+                    these[i] += w * dw
+            for i, v in these.items():
+                scores[i] = max(scores[i], v)
         best, best_score = None, 0.0
         for i, s in scores.items():
             if s > best_score and (allowed is None or self.intents[i] in allowed):
-                best, best_score = self.intents[i], s
-        return best, best_score
+                best, best_score = i, s
+        if best is None:
+            return None, 0.0, {}
+        return self.intents[best], best_score, self.fixed[best]
 
 
 def _grams(tokens: list[str]) -> list[str]:
@@ -216,28 +234,47 @@ def _grams(tokens: list[str]) -> list[str]:
     return feats
 
 
+def _content_documents(content) -> list[tuple[str, str, dict]]:
+    """What the content says of each routine and question, read like samples: a routine by
+    its name, description and stretches ("the one where you hug your knees"), a topic by
+    its names. (intent, text, the slots it fills)."""
+    if content is None:
+        return []
+    out = []
+    for r in content.routines.values():
+        fills = {C.SLOT_ROUTINE: (r.name, (r.id,))}
+        texts = {r.description, *(w for item in r.items
+                                  for w in (item.exercise.name, *item.exercise.synonyms))}
+        out.extend((C.START_ROUTINE, text, fills) for text in sorted(texts))
+    for topic_id, faq in content.faq.items():
+        out.extend((C.faq_intent(topic_id), text, {}) for text in (faq.topic, *faq.synonyms))
+    return out
+
+
 _LOCK = threading.Lock()
+_INDEXES: dict[tuple, _Index] = {}
 
 
-@lru_cache(maxsize=8)
-def _index(path: str) -> _Index:
-    with open(path, encoding="utf-8") as fh:
-        return _Index(json.load(fh))
-
-
-def index_for(locale: str | None) -> _Index:
+def index_for(locale: str | None, content=None) -> _Index:
+    """The index of a locale's model (and of `content`, the skill's, if given), built on
+    first use and kept."""
     path = MODELS_DIR / f"{locale}.json"
     if not locale or not path.is_file():
         path = MODELS_DIR / f"{C.LOCALE}.json"
+    key = (str(path), id(content))
     with _LOCK:
-        return _index(str(path))
+        if key not in _INDEXES:
+            with open(path, encoding="utf-8") as fh:
+                _INDEXES[key] = _Index(json.load(fh), content)
+        return _INDEXES[key]
 
 
-def read(intent: str, words: str, *, answering: bool, locale: str | None = None) -> Reading:
+def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
+         content=None) -> Reading:
     """What free words mean: `intent` is the free intent they came in (its kind: after a yes
     word, a no word, or another word), `answering` whether a yes/no question is open (the
-    safety or the pain question)."""
-    idx = index_for(locale)
+    safety or the pain question); `content` adds what it says of routines and questions."""
+    idx = index_for(locale, content)
     kind = FREE_KINDS.get(intent, "")
     heard = words_of(words)
     whole = {(i, slot, id_, phrase) for first, i, slot, id_, phrase
@@ -267,16 +304,16 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None)
                     if mild else Reading(C.NO, {}, 1.0)
             return Reading(C.FALLBACK, {}, 0.0)
         if kind == "yes":
-            if near in (C.NO, C.THANKS) and near_score >= MIN_SCORE:   # "yeah no, I'm fine"
+            if NEGATIONS & set(heard):          # "yeah no, I'm fine": which is it?
                 return Reading(C.FALLBACK, {}, 0.0)
             return Reading(C.YES, {}, 1.0)
     allowed = set(idx.slot_types) - NEVER
-    best, score = idx.nearest(said, allowed)
+    best, score, fixed = idx.nearest_document(said, allowed)
     if best is None or score < MIN_SCORE:
         return Reading(C.FALLBACK, {}, score)
     # At a question, an answer like the describing ones ("i hurt it lifting a box") is one
     # (skill/dialog/answers.py reads it: a yes unless all it names is mild after a no).
-    return Reading(best, _slots(idx, best, found, kind), score)
+    return Reading(best, {**fixed, **_slots(idx, best, found, kind)}, score)
 
 
 def _slots(idx: _Index, intent: str, found, kind: str) -> dict:
