@@ -30,7 +30,9 @@ SYMPTOM = "SymptomIntent"        # "yes I fell last week", "no, just a bit of ti
 FREE_WORDS = "FreeWordsIntent"   # after any other word people start with ("i", "what", "um")
 FREE_YES = "FreeYesIntent"       # after a yes word: "yeah {words}"
 FREE_NO = "FreeNoIntent"         # after a no word: "nah {words}"
-FREE_INTENTS = (FREE_WORDS, FREE_YES, FREE_NO)
+FREE_TAIL = "FreeTailIntent"     # before a closing word: "{words} please" (the words start
+                                 # the sentence, a yes or no word included)
+FREE_INTENTS = (FREE_WORDS, FREE_YES, FREE_NO, FREE_TAIL)
 
 CUSTOM_INTENTS = (
     START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,

@@ -38,13 +38,17 @@ def at_screening(alexa, routine="lower_back"):
 
 def test_the_free_intents_are_last_with_one_search_query_slot(lm):
     names = [i["name"] for i in lm["intents"]]
-    assert set(names[-3:]) == set(C.FREE_INTENTS)   # an exact matcher keeps ours on a tie
-    for intent in lm["intents"][-3:]:
+    n = len(C.FREE_INTENTS)
+    assert set(names[-n:]) == set(C.FREE_INTENTS)   # an exact matcher keeps ours on a tie
+    for intent in lm["intents"][-n:]:
         assert intent["slots"] == [{"name": C.SLOT_WORDS, "type": C.TYPE_WORDS}]
         assert intent["samples"]
         for sample in intent["samples"]:            # a carrier word, then the free words
-            assert re.fullmatch(r"[a-z']+ \{words\}", sample), sample
-    carriers = {i["name"]: {s.split()[0] for s in i["samples"]} for i in lm["intents"][-3:]}
+            shape = r"\{words\} [a-z']+" if intent["name"] == C.FREE_TAIL else r"[a-z']+ \{words\}"
+            assert re.fullmatch(shape, sample), sample
+    carriers = {i["name"]: {s.split()[0] for s in i["samples"]} for i in lm["intents"][-n:]}
+    assert {"please", "now", "thanks"} <= {s.split()[-1] for i in lm["intents"]
+                                           if i["name"] == C.FREE_TAIL for s in i["samples"]}
     assert {"yes", "yeah", "yep"} <= carriers[C.FREE_YES]
     assert {"no", "nope", "nah"} <= carriers[C.FREE_NO]
     assert {"i", "what", "how", "is", "can", "um", "my", "the"} <= carriers[C.FREE_WORDS]
@@ -69,7 +73,7 @@ def test_no_carrier_outranks_a_sample_of_ours_but_the_most_common_first_words(lm
             m = re.match(r"\{(\w+)\}", sample)
             if not m or m.group(1) == C.SLOT_ANSWER or slot_types[m.group(1)] not in types:
                 continue
-            own = M._literal(sample)
+            own = R.own_letters(sample)
             for phrase in M._phrases(types[slot_types[m.group(1)]]):
                 first = phrase.split()[0]
                 if first in carriers and len(first) > own:
@@ -101,17 +105,18 @@ def test_a_sentence_of_one_slot_said_after_its_carrier_is_read_back_exactly(lm):
             m = re.match(r"\{(\w+)\}", sample)
             if not m or sample.count("{") != 1 or slot_types[m.group(1)] not in types:
                 continue
-            for value in rng.sample(types[slot_types[m.group(1)]]["values"], 1):
-                sentence = sample.replace(m.group(0), value["name"]["value"])
+            for value, phrase in ((v, p) for v in types[slot_types[m.group(1)]]["values"]
+                                  for p in [v["name"]["value"], *v["name"].get("synonyms", [])]):
+                sentence = sample.replace(m.group(0), phrase)
                 first, _, rest = sentence.partition(" ")
-                if first not in carriers:
-                    continue
+                if first not in carriers or len(first) <= R.own_letters(sample):
+                    continue                      # the sample outranks: it stays exact
                 reading = R.read(C.FREE_WORDS, rest, answering=False)
                 want = R.meaning(intent["name"], value["id"])
                 got = R.meaning(reading.intent, next(iter(reading.slots.values()), ("", ("",)))[1][0])
                 assert got == want, (sentence, reading)
                 checked += 1
-    assert checked > 50
+    assert checked > 20
 
 
 def test_the_model_check_keeps_the_free_intents_out_of_the_clash_check(content):
@@ -156,7 +161,11 @@ def test_free_words_are_read_by_their_meaning(intent, words, answering, want, co
     (C.FREE_WORDS, "fell down the stairs last week", C.YES),
     (C.FREE_WORDS, "had a temperature and chills since yesterday", C.YES),
     (C.FREE_WORDS, "none of that", None),                           # the first word is lost
-    (C.FREE_WORDS, "might have had a slight fever not sure", C.YES),
+    (C.FREE_TAIL, "nah all good", C.NO),                            # "... thanks": whole
+    (C.FREE_TAIL, "maybe a little", C.UNSURE),
+    (C.FREE_TAIL, "yeah i slipped on the stairs", C.YES),
+    (C.FREE_WORDS, "might have had a slight fever not sure", C.UNSURE),   # doubt first
+    (C.FREE_WORDS, "do you mean by shooting", None),                  # asked again
     (C.FREE_WORDS, "possibly a little", C.UNSURE),
 ])
 def test_at_the_safety_question_free_words_are_never_a_no_unless_plainly(intent, words, want,

@@ -48,7 +48,7 @@ from hassil.sample import sample_expression
 from skill import constants as C
 
 from skill.config import REPO_ROOT as ROOT
-from skill.language.reader import meaning, slot_first_sentences
+from skill.language.reader import meaning, own_letters, slot_first_sentences
 SOURCE_ROOT = ROOT / "interaction_model" / "source"
 SOURCE_DIR = SOURCE_ROOT / C.LOCALE          # the shared base of every locale's templates
 COMMON_FILE = "_common.yaml"
@@ -485,12 +485,7 @@ def intent_names(content: Any) -> tuple[str, ...]:
 # our intents is always the closer match (more of its words are its own), so free words
 # catch only what no sample matches.
 FREE_RULES = {C.FREE_YES: "yeah", C.FREE_NO: "nope"}
-
-
-def _literal(sample: str) -> int:
-    """How many characters of a sample are its own words when it matches (what an exact
-    matcher such as virtual-alexa ranks matches by: the longer wins, the first on a tie)."""
-    return len(re.sub(r"\s*\{\w+\}\s*", "", sample))
+FREE_TAIL_RULE = "free_tail"       # the closing words of FreeTailIntent ("{words} please")
 
 
 # A carrier word may outrank a sentence that is one of our samples with one slot, if it is
@@ -516,7 +511,7 @@ def _outranking(samples: Mapping[str, list[str]], types: Mapping[str, list]
             m = re.match(r"\{(\w+)\}", sample)
             if not m or m.group(1) == C.SLOT_ANSWER:
                 continue
-            own = _literal(sample)
+            own = own_letters(sample)
             type_name = slot_types.get(m.group(1), "")
             phrases = [p for p, _ in types.get(type_name, ())] or \
                 BUILTIN_SLOT_PHRASES.get(type_name, ())
@@ -576,6 +571,27 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
     ranked = sorted((w for w in firsts if w not in taken), key=lambda w: (-firsts[w], w))
     out[C.FREE_WORDS] = [f"{w} {slot}"
                          for w in sorted(_unambiguous_carriers(ranked, samples, types))]
+    tails = [w for w in expander.expand(f"<{FREE_TAIL_RULE}>", f"rule <{FREE_TAIL_RULE}>")
+             if " " not in w]
+    out[C.FREE_TAIL] = [f"{slot} {w}" for w in tails if w not in _outranking_tails(samples, types)]
+    return out
+
+
+def _outranking_tails(samples: Mapping[str, list[str]], types: Mapping[str, list]) -> set[str]:
+    """Closing words that would outrank a sentence of one of our samples that ends with a
+    slot ("{routine}" said as "the quick one now"): never carriers (no reading back here)."""
+    out: set[str] = set()
+    for name, intent_samples in samples.items():
+        slot_types = dict(intent_slots(name))
+        for sample in intent_samples:
+            m = re.search(r"\{(\w+)\}$", sample)
+            if not m:
+                continue
+            own = own_letters(sample)
+            type_name = slot_types.get(m.group(1), "")
+            phrases = [p for p, _ in types.get(type_name, ())] or \
+                BUILTIN_SLOT_PHRASES.get(type_name, ())
+            out.update(w for w in (p.split()[-1] for p in phrases if p) if len(w) > own)
     return out
 
 

@@ -12,8 +12,9 @@ Order:
 3. typed words with typos, each replaced by the closest word the model knows, then 1 again;
    never to a "no" (nor to SymptomIntent, which may be read as one): a typo must not answer
    the safety question (skill/dialog/gate.py);
-4. a sentence that begins with a carrier word of the free-words intents: the rest as their
-   AMAZON.SearchQuery slot, as Alexa sends it (the skill reads it: skill/language/reader.py);
+4. a sentence that begins with a carrier word of the free-words intents, or ends with a
+   closing word ("please"): the rest as their AMAZON.SearchQuery slot, as Alexa sends it
+   (the skill reads it: skill/language/reader.py);
 5. otherwise AMAZON.FallbackIntent, as a device sends for what the model cannot match.
 
 Used by `python -m skill chat` and its tests.
@@ -169,7 +170,11 @@ class Matcher:
             counts[w] = counts.get(w, 0) + 1
         self.word_counts = counts
         self.free_carriers = {s.split()[0]: i["name"] for i in lm["intents"]
-                              if i["name"] in C.FREE_INTENTS for s in i["samples"]}
+                              if i["name"] in C.FREE_INTENTS for s in i["samples"]
+                              if not s.startswith("{")}
+        self.free_closers = {s.split()[-1]: i["name"] for i in lm["intents"]
+                             if i["name"] in C.FREE_INTENTS for s in i["samples"]
+                             if s.startswith("{")}
         # a word typed without its apostrophe ("dont") is that word, whatever else is near
         self.unapostrophed = {w.replace("'", ""): w for w in counts if "'" in w}
 
@@ -259,10 +264,16 @@ class Matcher:
         rest as its free words (AMAZON.SearchQuery), as Alexa sends it; the skill reads them
         (skill/language/reader.py). Typed as it came: a typo fixed here could make a "no"."""
         first, _, rest = text.partition(" ")
-        intent = self.free_carriers.get(first)
-        if intent is None or not rest:
+        before, _, last = text.rpartition(" ")
+        lead = self.free_carriers.get(first) if rest else None
+        tail = self.free_closers.get(last) if before else None
+        # as an exact matcher ranks them: the longer carrier word, the leading one on a tie
+        if tail and (lead is None or len(last) > len(first)):
+            return Match(tail, {C.SLOT_WORDS: SlotValue(C.SLOT_WORDS, C.TYPE_WORDS, before)},
+                         "free", f"{{{C.SLOT_WORDS}}} {last}")
+        if lead is None:
             return None
-        return Match(intent, {C.SLOT_WORDS: SlotValue(C.SLOT_WORDS, C.TYPE_WORDS, rest)}, "free",
+        return Match(lead, {C.SLOT_WORDS: SlotValue(C.SLOT_WORDS, C.TYPE_WORDS, rest)}, "free",
                      f"{first} {{{C.SLOT_WORDS}}}")
 
     # ------------------------------------------------------------------ invocation

@@ -2,8 +2,9 @@
 
 Alexa matches a sentence to the intent whose samples it resembles; a sentence too far from
 all of them goes to AMAZON.FallbackIntent, which carries no words, and the skill can only
-ask again. So the model has three intents that take the rest of a sentence as free words
-(one AMAZON.SearchQuery slot, after a carrier word: `FREE_CARRIERS`): the skill then reads
+ask again. So the model has four intents that take the rest of a sentence as free words
+(one AMAZON.SearchQuery slot, after a carrier word, or before a closing word such as
+"please"; skill/language/model.py makes them): the skill then reads
 those words here, against the same samples and slot values the model is made of, the way
 Alexa's own model would have read them had it been wider: the nearest samples by the words
 they share, rarer words weighing more (tf-idf, cosine), the slot values named in the words
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 import re
 import threading
 from collections import defaultdict
@@ -33,10 +35,14 @@ from skill.config import REPO_ROOT
 MODELS_DIR = REPO_ROOT / "interaction_model" / "interactionModels" / "custom"
 
 # The free-words intents and the word each stands for: a yes word, a no word, or none.
-FREE_KINDS = {C.FREE_WORDS: "", C.FREE_YES: "yes", C.FREE_NO: "no"}
+FREE_KINDS = {C.FREE_WORDS: "", C.FREE_YES: "yes", C.FREE_NO: "no", C.FREE_TAIL: ""}
 # A sentence is read as the nearest sample's intent only this close (cosine of tf-idf
 # vectors, 0..1): below it, as Alexa would, the skill says it did not understand.
 MIN_SCORE = 0.43
+# At a question, free words this near a question about the question ("what do you mean",
+# "say that again") are that, before any word in them is read as an answer.
+ABOUT_THE_QUESTION = frozenset({C.WHY_ASK, C.REPEAT, C.HELP})
+SURE_SCORE = 0.6
 # Intents free words are never read as: "no" (see above), Alexa's own navigation (a device
 # sends those on its own phrases only), and the free intents themselves.
 NEVER = frozenset({C.NO, C.FALLBACK, C.NAVIGATE_HOME, *FREE_KINDS})
@@ -56,14 +62,21 @@ def words_of(text: str) -> list[str]:
     return _TOKEN.findall((text or "").lower())
 
 
+def own_letters(sample: str) -> int:
+    """How many characters of a sample are its own words when it matches: what an exact
+    matcher such as virtual-alexa ranks matches by (the more wins; the first on a tie)."""
+    return len(re.sub(r"\s*\{\w+\}\s*", "", sample))
+
+
 def slot_first_sentences(samples, slot_types, values, firsts=None) -> dict[str, set]:
     """The sentences of the samples with one slot that begin with it ("{routine}", "{routine}
-    for me": "lower back", "something gentle for me"), keyed by their words after the first:
-    {rest: {(first, intent, slot, id, value)}}. Said with a carrier word first, such a
-    sentence reaches the skill as free words without that word ("back", "gentle for me"):
-    it is read back when one value only fits (`read`), and a word that would leave two
-    ("lower back", "upper back") is no carrier (model.py). `slot_types(intent)` -> {slot:
-    type}; `values(type)` -> [(phrase, id)]; `firsts`: only sentences beginning so."""
+    for me": "lower back", "something gentle for me") whose first word, as a carrier, would
+    outrank the sample's own words, keyed by their words after the first: {rest: {(first,
+    intent, slot, id, value)}}. Said so, such a sentence reaches the skill as free words
+    without its first word ("back", "gentle for me"): it is read back when one value only
+    fits (`read`), and a word that would leave two ("lower back", "upper back") is no
+    carrier (model.py). `slot_types(intent)` -> {slot: type}; `values(type)` -> [(phrase,
+    id)]; `firsts`: only sentences beginning with one of these words."""
     out: dict[str, set] = defaultdict(set)
     for intent, intent_samples in samples.items():
         types = slot_types(intent)
@@ -71,10 +84,10 @@ def slot_first_sentences(samples, slot_types, values, firsts=None) -> dict[str, 
             m = re.match(r"\{(\w+)\}", sample)
             if not m or m.group(1) not in types or sample.count("{") != 1:
                 continue
-            tail = sample[m.end():]
+            tail, own = sample[m.end():], own_letters(sample)
             for phrase, id_ in values(types[m.group(1)]):
                 first, _, rest = (phrase + tail).partition(" ")
-                if firsts is None or first in firsts:
+                if len(first) > own and (firsts is None or first in firsts):
                     out[rest].add((first, intent, m.group(1), id_, phrase))
     return out
 
@@ -117,7 +130,7 @@ class _Index:
             lambda type_: pairs.get(type_, ()), set().union(*self.carriers.values()))
         self.slot_types: dict[str, dict[str, str]] = {}
         docs: list[tuple[str, list[str]]] = []
-        self.fixed: list[dict] = []      # a document's own slots (a routine's description)
+        self.fixed: dict[int, dict] = {}   # a document's own slots (a routine's description)
         for intent in lm["intents"]:
             name = intent["name"]
             types = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -126,10 +139,9 @@ class _Index:
                 continue
             for sample in intent["samples"]:
                 docs.append((name, self._features(sample, types)))
-                self.fixed.append({})
         for name, text, fixed in _content_documents(content):
+            self.fixed[len(docs)] = fixed
             docs.append((name, _grams(self.spot(words_of(text))[0])))
-            self.fixed.append(fixed)
         # A word weighs by how few intents use it (not samples: an intent of many samples,
         # such as choosing a routine, would make its own words look common).
         used_by: dict[str, set] = defaultdict(set)
@@ -140,11 +152,13 @@ class _Index:
         self.idf = {f: math.log((n + 1) / (len(c) + 1)) + 1.0 for f, c in used_by.items()}
         self.unseen = math.log(n + 1) + 1.0
         self.intents = [name for name, _ in docs]
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        lists: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
         for i, (_, feats) in enumerate(docs):
-            vec = self._vector(feats)
-            for f, w in vec.items():
-                self.postings[f].append((i, w))
+            for f, w in self._vector(feats).items():
+                lists[f][0].append(i)
+                lists[f][1].append(w)
+        # (documents, weights) per feature, as packed arrays: a fraction of the memory
+        self.postings = {f: (array("I", ids), array("f", ws)) for f, (ids, ws) in lists.items()}
         # Words a plain "no" or a mild answer may carry: those of the samples of a no, a
         # thanks and a describing answer, and of the values that say where, when, at what
         # and how mildly it is felt (a warning sign is a value of its own, never here).
@@ -209,7 +223,8 @@ class _Index:
             q = self._vector([f for f in feats if f in self.idf or " " not in f])
             these: dict[int, float] = defaultdict(float)
             for f, w in q.items():
-                for i, dw in self.postings.get(f, ()):
+                ids, weights = self.postings.get(f, ((), ()))
+                for i, dw in zip(ids, weights):
                     these[i] += w * dw
             for i, v in these.items():
                 scores[i] = max(scores[i], v)
@@ -219,7 +234,7 @@ class _Index:
                 best, best_score = i, s
         if best is None:
             return None, 0.0, {}
-        return self.intents[best], best_score, self.fixed[best]
+        return self.intents[best], best_score, self.fixed.get(best, {})
 
 
 def _grams(tokens: list[str]) -> list[str]:
@@ -277,6 +292,11 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     idx = index_for(locale, content)
     kind = FREE_KINDS.get(intent, "")
     heard = words_of(words)
+    if intent == C.FREE_TAIL and heard:     # the sentence from its start: its yes or no
+        for said_kind, free in (("yes", C.FREE_YES), ("no", C.FREE_NO)):
+            if heard[0] in idx.carriers.get(free, ()):
+                kind, heard = said_kind, heard[1:]
+                break
     whole = {(i, slot, id_, phrase) for first, i, slot, id_, phrase
              in idx.whole.get(" ".join(heard), ()) if first in idx.carriers.get(intent, ())}
     if len({meaning(w[0], w[2]) for w in whole}) == 1:   # a sentence of ours, its first word
@@ -291,12 +311,13 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     mild = [(t, i, w) for t, i, w in found if t == C.TYPE_PAIN and i in MILD]
     if answering:
         pairs = {f"{a}_{b}" for a, b in zip(heard, heard[1:])}
-        near, near_score = idx.nearest(heard)
-        doubt = bool(DOUBT & (set(heard) | pairs)) or (near == C.UNSURE and near_score >= MIN_SCORE)
+        near, near_score = idx.nearest(said)
+        if near in ABOUT_THE_QUESTION and near_score >= SURE_SCORE:
+            return Reading(near, {}, near_score)    # "what do you mean by shooting": asked again
+        if DOUBT & (set(heard) | pairs) or (near == C.UNSURE and near_score >= MIN_SCORE):
+            return Reading(C.UNSURE, {}, 1.0)   # doubt, whatever else: an unclear answer
         if signs:                               # a described yes, whatever word came first
             return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, found, kind), 1.0)
-        if doubt:
-            return Reading(C.UNSURE, {}, 1.0)
         if kind == "no":
             if set(heard) <= idx.no_words and not TAKE_BACK & set(heard):
                 # "nah, all good", "no, just stiff"
