@@ -486,6 +486,7 @@ def intent_names(content: Any) -> tuple[str, ...]:
 # catch only what no sample matches.
 FREE_RULES = {C.FREE_YES: "yeah", C.FREE_NO: "nope"}
 FREE_TAIL_RULE = "free_tail"       # the closing words of FreeTailIntent ("{words} please")
+FREE_LEAD_RULE = "free_lead"       # more first words of FreeWordsIntent than our samples have
 
 
 # A carrier word may outrank a sentence that is one of our samples with one slot, if it is
@@ -566,6 +567,9 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
             first = sample.split()[0]
             if not first.startswith("{"):
                 firsts[first] = firsts.get(first, 0) + 1
+    for w in expander.expand(f"<{FREE_LEAD_RULE}>", f"rule <{FREE_LEAD_RULE}>"):
+        if " " not in w:
+            firsts.setdefault(w, 0)
     one, several = _outranking(samples, types)
     taken |= several | {w for w in one if firsts.get(w, 0) < COMMON_CARRIER}
     ranked = sorted((w for w in firsts if w not in taken), key=lambda w: (-firsts[w], w))
