@@ -32,7 +32,15 @@ FREE_YES = "FreeYesIntent"       # after a yes word: "yeah {words}"
 FREE_NO = "FreeNoIntent"         # after a no word: "nah {words}"
 FREE_TAIL = "FreeTailIntent"     # before a closing word: "{words} please" (the words start
                                  # the sentence, a yes or no word included)
-FREE_INTENTS = (FREE_WORDS, FREE_YES, FREE_NO, FREE_TAIL)
+# A first word that is a whole sentence of one of these intents ("repeat", "wait", "thanks",
+# "maybe", "ouch") carries the rest in an intent of its own, so the skill knows which it was.
+FREE_AFTER = {
+    "AMAZON.RepeatIntent": "FreeRepeatIntent", "AMAZON.PauseIntent": "FreePauseIntent",
+    "AMAZON.ResumeIntent": "FreeResumeIntent", "AMAZON.NextIntent": "FreeNextIntent",
+    "AMAZON.StopIntent": "FreeStopIntent", "ThanksIntent": "FreeThanksIntent",
+    "UnsureIntent": "FreeUnsureIntent", "PainIntent": "FreePainIntent",
+}
+FREE_INTENTS = (FREE_WORDS, FREE_YES, FREE_NO, FREE_TAIL, *FREE_AFTER.values())
 
 CUSTOM_INTENTS = (
     START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,

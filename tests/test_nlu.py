@@ -265,8 +265,9 @@ def test_typos_in_the_console(matcher, typed, intent, slots):
      "think i'd like the quick release tonight if that's ok"),
     ("nah mate all good", C.FREE_NO, "mate all good"),
     ("yeah the cat scratched me this morning", C.FREE_YES, "the cat scratched me this morning"),
-    ("kindly start back extension only please", C.FREE_TAIL,
-     "kindly start back extension only"),                     # "please" outranks "kindly"
+    ("hiya start back extension only please", C.FREE_TAIL,
+     "hiya start back extension only"),                       # no carrier first: "please"
+    ("repeat the bit about the knees", C.FREE_AFTER[C.REPEAT], "the bit about the knees"),
 ])
 def test_free_sentences(matcher, said, intent, words):
     """What no template matches, after a carrier word, is sent as Alexa sends it: the free

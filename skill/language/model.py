@@ -487,6 +487,7 @@ def intent_names(content: Any) -> tuple[str, ...]:
 FREE_RULES = {C.FREE_YES: "yeah", C.FREE_NO: "nope"}
 FREE_TAIL_RULE = "free_tail"       # the closing words of FreeTailIntent ("{words} please")
 FREE_LEAD_RULE = "free_lead"       # more first words of FreeWordsIntent than our samples have
+FREE_FILLER_RULE = "free_filler"   # whole sentences of ours that may still carry
 
 
 # A carrier word may outrank a sentence that is one of our samples with one slot, if it is
@@ -571,14 +572,36 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
         if " " not in w:
             firsts.setdefault(w, 0)
     one, several = _outranking(samples, types)
-    taken |= several | {w for w in one if firsts.get(w, 0) < COMMON_CARRIER}
+    # A word that is a whole sentence of ours means something: it carries the rest in the
+    # free intent of its meaning (constants.FREE_AFTER; yes and no words in theirs), or not
+    # at all; the fillers of `free_filler` carry as any word.
+    fillers = set(expander.expand(f"<{FREE_FILLER_RULE}>", f"rule <{FREE_FILLER_RULE}>"))
+    meaning: dict[str, set] = {}
+    for name, intent_samples in samples.items():
+        if name not in C.FREE_INTENTS:
+            for s in [*intent_samples, *AMAZON_PHRASES.get(name, ())]:
+                if " " not in s and not s.startswith("{") and s not in fillers:
+                    meaning.setdefault(s, set()).add(name)
+    outranked = several | {w for w in one if firsts.get(w, 0) < COMMON_CARRIER}
+    own_meaning = {C.YES: C.FREE_YES, C.NO: C.FREE_NO, **C.FREE_AFTER}
+    for home in C.FREE_AFTER.values():
+        out[home] = []
+    for w, names in sorted(meaning.items()):
+        home = own_meaning.get(next(iter(names))) if len(names) == 1 else None
+        if home and w not in taken and w not in outranked:
+            out.setdefault(home, []).append(f"{w} {slot}")
+    taken |= outranked | set(meaning)
     ranked = sorted((w for w in firsts if w not in taken), key=lambda w: (-firsts[w], w))
     out[C.FREE_WORDS] = [f"{w} {slot}"
                          for w in sorted(_unambiguous_carriers(ranked, samples, types))]
     tails = [w for w in expander.expand(f"<{FREE_TAIL_RULE}>", f"rule <{FREE_TAIL_RULE}>")
              if " " not in w]
     out[C.FREE_TAIL] = [f"{slot} {w}" for w in tails if w not in _outranking_tails(samples, types)]
-    return out
+    empty = [name for name, carriers in out.items() if not carriers]
+    if empty:
+        raise ModelError(f"free intents without a carrier word: {', '.join(empty)} (a word "
+                         "that alone is a sample of the intent they stand for is one)")
+    return {name: out[name] for name in C.FREE_INTENTS}
 
 
 def _outranking_tails(samples: Mapping[str, list[str]], types: Mapping[str, list]) -> set[str]:

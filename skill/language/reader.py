@@ -35,7 +35,8 @@ from skill.config import REPO_ROOT
 MODELS_DIR = REPO_ROOT / "interaction_model" / "interactionModels" / "custom"
 
 # The free-words intents and the word each stands for: a yes word, a no word, or none.
-FREE_KINDS = {C.FREE_WORDS: "", C.FREE_YES: "yes", C.FREE_NO: "no", C.FREE_TAIL: ""}
+FREE_KINDS = {C.FREE_WORDS: "", C.FREE_YES: "yes", C.FREE_NO: "no", C.FREE_TAIL: "",
+              **{name: "" for name in C.FREE_AFTER.values()}}
 # A sentence is read as the nearest sample's intent only this close (cosine of tf-idf
 # vectors, 0..1): below it, as Alexa would, the skill says it did not understand.
 MIN_SCORE = 0.43
@@ -121,6 +122,8 @@ class _Index:
         self.longest = max((len(k) for k in self.values), default=1)
         self.carriers = {name: {x.split()[0] for x in intent["samples"]}
                          for intent in lm["intents"] if (name := intent["name"]) in FREE_KINDS}
+        self.first_word = {name: min(self.carriers[name]) for name in C.FREE_AFTER.values()
+                           if self.carriers.get(name)}
         pairs = {t["name"]: [(p, v["id"]) for v in t["values"]
                              for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
                  for t in lm["types"]}
@@ -297,6 +300,8 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             if heard[0] in idx.carriers.get(free, ()):
                 kind, heard = said_kind, heard[1:]
                 break
+    if intent in idx.first_word:            # "repeat", "wait", "maybe" said first: a word
+        heard = [idx.first_word[intent]] + heard    # of the same meaning stands for it
     whole = {(i, slot, id_, phrase) for first, i, slot, id_, phrase
              in idx.whole.get(" ".join(heard), ()) if first in idx.carriers.get(intent, ())}
     if len({meaning(w[0], w[2]) for w in whole}) == 1:   # a sentence of ours, its first word
