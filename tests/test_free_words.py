@@ -153,7 +153,11 @@ def test_free_words_are_read_by_their_meaning(intent, words, answering, want, co
     (C.FREE_NO, "but my left leg feels weird", None),               # take it back
     (C.FREE_NO, "purple elephants", None),                          # words we do not know
     (C.FREE_NO, "i'm not sure actually", C.UNSURE),                 # doubt
-    (C.FREE_NO, "numbness in my legs", C.YES),                       # a sign named: a yes
+    (C.FREE_NO, "numbness in my legs but", C.YES),                   # a sign named: a yes
+    (C.FREE_NO, "sharp pain", C.NO),                                # the question's words,
+    (C.FREE_NO, "pain at all", C.NO),                               # denied
+    (C.FREE_NO, "sharp pain but my leg is numb", C.YES),
+    (C.FREE_NO, "fever but some numbness", C.YES),
     (C.FREE_YES, "no i'm fine", None),                              # which is it?
     (C.FREE_YES, "i fell off my bike on sunday", C.YES),
     (C.FREE_YES, "that shot down my leg", C.YES),
@@ -184,17 +188,24 @@ def test_at_the_safety_question_free_words_are_never_a_no_unless_plainly(intent,
 
 def test_random_words_after_a_no_are_never_a_no(lm):
     """Any word our samples of a plain no or a mild answer never use keeps a "no" from
-    counting, wherever it stands."""
+    counting, wherever it stands; so does a sign, but for one named first, alone ("no
+    fever", the question's own word denied), and then a second one, a "but" or doubt."""
     idx = R.index_for(C.LOCALE)
     known = sorted(idx.no_words)
     rng = random.Random(7)
-    strangers = ["weird", "purple", "bleeding", "worse", "collapsed", "elephant", "but",
-                 "maybe", "dizzy", "swollen", "cancer", "fever", "numb", "tingly"]
+    strangers = ["weird", "purple", "bleeding", "collapsed", "elephant", "but", "maybe",
+                 "dizzy", "swollen"]
+    signs = ["cancer", "fever", "numb", "tingly", "getting worse", "a fall"]
     for _ in range(400):
         words = rng.sample(known, rng.randint(0, 5))
         words.insert(rng.randint(0, len(words)), rng.choice(strangers))
-        reading = R.read(C.FREE_NO, " ".join(words), answering=True)
-        assert reading.intent != C.NO, words
+        assert R.read(C.FREE_NO, " ".join(words), answering=True).intent != C.NO, words
+        words = rng.sample(known, rng.randint(1, 5))
+        words.insert(rng.randint(1, len(words)), rng.choice(signs))
+        assert R.read(C.FREE_NO, " ".join(words), answering=True).intent != C.NO, words
+        said = [rng.choice(signs), *rng.sample(known, rng.randint(0, 3))]
+        said.insert(rng.randint(1, len(said)), rng.choice(signs + ["but", "maybe"]))
+        assert R.read(C.FREE_NO, " ".join(said), answering=True).intent != C.NO, said
 
 
 # ------------------------------------------------------------------ through the skill

@@ -321,6 +321,8 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             return Reading(near, {}, near_score)    # "what do you mean by shooting": asked again
         if DOUBT & (set(heard) | pairs) or (near == C.UNSURE and near_score >= MIN_SCORE):
             return Reading(C.UNSURE, {}, 1.0)   # doubt, whatever else: an unclear answer
+        if kind == "no" and _denied(idx, heard):  # "no sharp pain", "no pain at all": the
+            return Reading(C.NO, {}, 1.0)          # question's own words, denied
         if signs:                               # a described yes, whatever word came first
             return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, found, kind), 1.0)
         if kind == "no":
@@ -340,6 +342,21 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     # At a question, an answer like the describing ones ("i hurt it lifting a box") is one
     # (skill/dialog/answers.py reads it: a yes unless all it names is mild after a no).
     return Reading(best, {**fixed, **_slots(idx, best, found, kind)}, score)
+
+
+def _denied(idx: _Index, heard: list[str]) -> bool:
+    """After a "no": one warning sign or feeling named first and nothing else of note, as
+    the safety question's samples have it ("no numbness"): "no sharp pain", "no pain at all".
+    A second sign, a "but", doubt or a word we do not know keep it from counting."""
+    tokens, _ = idx.spot(heard)
+    first = tokens[0] if tokens else ""
+    if not first.startswith("§") or not {C.TYPE_SIGN, C.TYPE_PAIN} & set(first[1:].split("|")):
+        return False
+    rest = tokens[1:]
+    return (not any(t.startswith("§") and {C.TYPE_SIGN, C.TYPE_PAIN} & set(t[1:].split("|"))
+                    for t in rest)
+            and all(t.startswith("§") or t in idx.no_words for t in rest)
+            and not (TAKE_BACK | DOUBT) & set(heard))
 
 
 def _slots(idx: _Index, intent: str, found, kind: str) -> dict:
