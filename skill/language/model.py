@@ -495,7 +495,7 @@ FREE_FILLER_RULE = "free_filler"   # whole sentences of ours that may still carr
 # so many sentences people say that without them free words would reach the skill for few.
 # Such a sentence ("the desk one") is then read back exactly from the free words
 # (reader.slot_first_sentences) and answered the same, only under another intent's name.
-COMMON_CARRIER = 150
+COMMON_CARRIER = 80
 
 
 def _outranking(samples: Mapping[str, list[str]], types: Mapping[str, list]
