@@ -319,7 +319,8 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
         near, near_score = idx.nearest(said)
         if near in ABOUT_THE_QUESTION and near_score >= SURE_SCORE:
             return Reading(near, {}, near_score)    # "what do you mean by shooting": asked again
-        if DOUBT & (set(heard) | pairs) or (near == C.UNSURE and near_score >= MIN_SCORE):
+        if DOUBT & (set(heard) | pairs) or (not kind and near == C.UNSURE
+                                            and near_score >= MIN_SCORE):
             return Reading(C.UNSURE, {}, 1.0)   # doubt, whatever else: an unclear answer
         if kind == "no" and _denied(idx, heard):  # "no sharp pain", "no pain at all": the
             return Reading(C.NO, {}, 1.0)          # question's own words, denied
