@@ -138,6 +138,10 @@ def test_the_model_check_keeps_the_free_intents_out_of_the_clash_check(content):
      C.faq_intent("realign_spine")),
     (C.FREE_WORDS, "have osteoporosis should i avoid cracking my back", False,
      C.faq_intent("who_should_not")),
+    # a first word that means something: that, unless the rest clearly says otherwise
+    (C.FREE_AFTER[C.REPEAT], "the bit about the knees", False, C.REPEAT),
+    (C.FREE_AFTER[C.THANKS], "that helps", False, C.THANKS),
+    (C.FREE_AFTER[C.NEXT], "for today", False, C.STOP),
     # something else entirely: as Alexa would, not understood
     (C.FREE_WORDS, "the weather like in leeds tomorrow", False, C.FALLBACK),
     (C.FREE_WORDS, "dog ate my homework", False, C.FALLBACK),

@@ -122,8 +122,6 @@ class _Index:
         self.longest = max((len(k) for k in self.values), default=1)
         self.carriers = {name: {x.split()[0] for x in intent["samples"]}
                          for intent in lm["intents"] if (name := intent["name"]) in FREE_KINDS}
-        self.first_word = {name: min(self.carriers[name]) for name in C.FREE_AFTER.values()
-                           if self.carriers.get(name)}
         pairs = {t["name"]: [(p, v["id"]) for v in t["values"]
                              for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
                  for t in lm["types"]}
@@ -295,13 +293,14 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     idx = index_for(locale, content)
     kind = FREE_KINDS.get(intent, "")
     heard = words_of(words)
-    if intent == C.FREE_TAIL and heard:     # the sentence from its start: its yes or no
-        for said_kind, free in (("yes", C.FREE_YES), ("no", C.FREE_NO)):
+    meant = next((i for i, free in C.FREE_AFTER.items() if free == intent), None)
+    if answering and meant == C.UNSURE:     # "maybe...", "probably...": doubt, whatever else
+        return Reading(C.UNSURE, {}, 1.0)
+    if (intent == C.FREE_TAIL or meant) and heard:   # the sentence from its start, or after
+        for said_kind, free in (("yes", C.FREE_YES), ("no", C.FREE_NO)):  # "ow": its yes or no
             if heard[0] in idx.carriers.get(free, ()):
                 kind, heard = said_kind, heard[1:]
                 break
-    if intent in idx.first_word:            # "repeat", "wait", "maybe" said first: a word
-        heard = [idx.first_word[intent]] + heard    # of the same meaning stands for it
     whole = {(i, slot, id_, phrase) for first, i, slot, id_, phrase
              in idx.whole.get(" ".join(heard), ()) if first in idx.carriers.get(intent, ())}
     if len({meaning(w[0], w[2]) for w in whole}) == 1:   # a sentence of ours, its first word
@@ -338,6 +337,9 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             return Reading(C.YES, {}, 1.0)
     allowed = set(idx.slot_types) - NEVER
     best, score, fixed = idx.nearest_document(said, allowed)
+    if meant and not answering and (best is None or score < SURE_SCORE):
+        return Reading(meant, {}, 1.0)      # "repeat the bit about the knees": a repeat, unless
+                                            # the rest clearly says otherwise ("done for today")
     if best is None or score < MIN_SCORE:
         return Reading(C.FALLBACK, {}, score)
     # At a question, an answer like the describing ones ("i hurt it lifting a box") is one
