@@ -48,11 +48,11 @@ from hassil.sample import sample_expression
 from skill import constants as C
 
 from skill.config import REPO_ROOT as ROOT
-from skill.language.reader import meaning, own_letters, slot_first_sentences
+from skill.language.reader import (MODELS_DIR, meaning, own_letters, slot_first_sentences,
+                                   value_phrases)
 SOURCE_ROOT = ROOT / "interaction_model" / "source"
 SOURCE_DIR = SOURCE_ROOT / C.LOCALE          # the shared base of every locale's templates
 COMMON_FILE = "_common.yaml"
-MODELS_DIR = ROOT / "interaction_model" / "interactionModels" / "custom"
 MODEL_PATH = MODELS_DIR / f"{C.LOCALE}.json"
 MANIFEST_PATH = ROOT / "interaction_model" / "skill.json"
 
@@ -498,28 +498,36 @@ FREE_FILLER_RULE = "free_filler"   # whole sentences of ours that may still carr
 COMMON_CARRIER = 80
 
 
-def _outranking(samples: Mapping[str, list[str]], types: Mapping[str, list]
-                ) -> tuple[set[str], set[str]]:
+def _outranking(samples: Mapping[str, list[str]], types: Mapping[str, list], *,
+                last: bool = False) -> tuple[set[str], set[str]]:
     """Words that, as carriers, would outrank a sentence of one of our samples that begins
-    with a slot (their letters more than the sample's own; virtual-alexa, an exact matcher,
-    ranks matches so): (for samples of one slot, for samples of several). The yes or no said
-    first in a describing answer ("i'm afraid so, it hurts") is left out: free words at a
-    question are read for the sign and feeling they name (reader.read), as that sample is."""
+    (`last`: ends) with a slot (their letters more than the sample's own; virtual-alexa, an
+    exact matcher, ranks matches so): (for samples of one slot, for samples of several).
+    The yes or no said first in a describing answer ("i'm afraid so, it hurts") is left
+    out: free words at a question are read for the sign and feeling they name
+    (reader.read), as that sample is."""
     one: set[str] = set()
     several: set[str] = set()
+    edge = re.compile(r"\{(\w+)\}$" if last else r"^\{(\w+)\}")
     for name, intent_samples in samples.items():
         slot_types = dict(intent_slots(name))
         for sample in intent_samples:
-            m = re.match(r"\{(\w+)\}", sample)
-            if not m or m.group(1) == C.SLOT_ANSWER:
+            m = edge.search(sample)
+            if not m or (not last and m.group(1) == C.SLOT_ANSWER):
                 continue
             own = own_letters(sample)
             type_name = slot_types.get(m.group(1), "")
             phrases = [p for p, _ in types.get(type_name, ())] or \
                 BUILTIN_SLOT_PHRASES.get(type_name, ())
-            words = {w for w in (p.split()[0] for p in phrases if p) if len(w) > own}
+            words = {w for w in (p.split()[-1 if last else 0] for p in phrases if p)
+                     if len(w) > own}
             (one if sample.count("{") == 1 else several).update(words)
     return one, several
+
+
+def _rule_words(expander: "_Expander", rule: str) -> list[str]:
+    """The one-word phrases a rule of the source stands for."""
+    return [w for w in expander.expand(f"<{rule}>", f"rule <{rule}>") if " " not in w]
 
 
 def _unambiguous_carriers(candidates: list[str], samples: Mapping[str, list[str]],
@@ -557,7 +565,7 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
     out: dict[str, list[str]] = {}
     taken: set[str] = set()
     for name, rule in FREE_RULES.items():
-        words = [w for w in expander.expand(f"<{rule}>", f"rule <{rule}>") if " " not in w]
+        words = _rule_words(expander, rule)
         out[name] = [f"{w} {slot}" for w in words]
         taken.update(words)
     firsts: dict[str, int] = {}
@@ -568,14 +576,13 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
             first = sample.split()[0]
             if not first.startswith("{"):
                 firsts[first] = firsts.get(first, 0) + 1
-    for w in expander.expand(f"<{FREE_LEAD_RULE}>", f"rule <{FREE_LEAD_RULE}>"):
-        if " " not in w:
-            firsts.setdefault(w, 0)
+    for w in _rule_words(expander, FREE_LEAD_RULE):
+        firsts.setdefault(w, 0)
     one, several = _outranking(samples, types)
     # A word that is a whole sentence of ours means something: it carries the rest in the
     # free intent of its meaning (constants.FREE_AFTER; yes and no words in theirs), or not
     # at all; the fillers of `free_filler` carry as any word.
-    fillers = set(expander.expand(f"<{FREE_FILLER_RULE}>", f"rule <{FREE_FILLER_RULE}>"))
+    fillers = set(_rule_words(expander, FREE_FILLER_RULE))
     meaning: dict[str, set] = {}
     for name, intent_samples in samples.items():
         if name not in C.FREE_INTENTS:
@@ -594,32 +601,14 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
     ranked = sorted((w for w in firsts if w not in taken), key=lambda w: (-firsts[w], w))
     out[C.FREE_WORDS] = [f"{w} {slot}"
                          for w in sorted(_unambiguous_carriers(ranked, samples, types))]
-    tails = [w for w in expander.expand(f"<{FREE_TAIL_RULE}>", f"rule <{FREE_TAIL_RULE}>")
-             if " " not in w]
-    out[C.FREE_TAIL] = [f"{slot} {w}" for w in tails if w not in _outranking_tails(samples, types)]
+    outranked_tails = set().union(*_outranking(samples, types, last=True))
+    out[C.FREE_TAIL] = [f"{slot} {w}" for w in _rule_words(expander, FREE_TAIL_RULE)
+                        if w not in outranked_tails]
     empty = [name for name, carriers in out.items() if not carriers]
     if empty:
         raise ModelError(f"free intents without a carrier word: {', '.join(empty)} (a word "
                          "that alone is a sample of the intent they stand for is one)")
     return {name: out[name] for name in C.FREE_INTENTS}
-
-
-def _outranking_tails(samples: Mapping[str, list[str]], types: Mapping[str, list]) -> set[str]:
-    """Closing words that would outrank a sentence of one of our samples that ends with a
-    slot ("{routine}" said as "the quick one now"): never carriers (no reading back here)."""
-    out: set[str] = set()
-    for name, intent_samples in samples.items():
-        slot_types = dict(intent_slots(name))
-        for sample in intent_samples:
-            m = re.search(r"\{(\w+)\}$", sample)
-            if not m:
-                continue
-            own = own_letters(sample)
-            type_name = slot_types.get(m.group(1), "")
-            phrases = [p for p, _ in types.get(type_name, ())] or \
-                BUILTIN_SLOT_PHRASES.get(type_name, ())
-            out.update(w for w in (p.split()[-1] for p in phrases if p) if len(w) > own)
-    return out
 
 
 def expand_intents(source: Mapping[str, Any], content: Any) -> dict[str, list[str]]:
@@ -948,10 +937,8 @@ def build_model(content: Any, source: Mapping[str, Any] | str | Path | None = No
             raise ModelError(f"slot type {type_name} has no values (is the content empty?)")
         types.append({"name": type_name, "values": values})
     check_unique(samples, {t["name"]: t for t in types})
-    samples.update(free_samples(samples, _Expander(source), {
-        t["name"]: [(p, v["id"]) for v in t["values"]
-                    for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
-        for t in types}))
+    samples.update(free_samples(samples, _Expander(source),
+                                {t["name"]: value_phrases(t) for t in types}))
     intents = []
     for name, intent_samples in samples.items():
         intent: dict[str, Any] = {"name": name, "samples": intent_samples}

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import json
 import math
-from array import array
 import re
 import threading
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 from skill import constants as C
 from skill.config import REPO_ROOT
@@ -61,6 +60,12 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 
 def words_of(text: str) -> list[str]:
     return _TOKEN.findall((text or "").lower())
+
+
+def value_phrases(type_entry: dict) -> list[tuple[str, str]]:
+    """(phrase, value id) for every value and synonym of a slot type of the model."""
+    return [(p, v["id"]) for v in type_entry["values"]
+            for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
 
 
 def own_letters(sample: str) -> int:
@@ -112,19 +117,16 @@ class _Index:
     def __init__(self, model: dict, content=None):
         lm = model["interactionModel"]["languageModel"]
         lm_intents = {i["name"]: i for i in lm["intents"]}
+        pairs = {t["name"]: value_phrases(t) for t in lm["types"]}
         self.values: dict[tuple[str, ...], list[tuple[str, str]]] = defaultdict(list)
-        for t in lm["types"]:
-            for v in t["values"]:
-                for phrase in [v["name"]["value"], *v["name"].get("synonyms", [])]:
-                    key = tuple(words_of(phrase))
-                    if key and (t["name"], v["id"]) not in self.values[key]:
-                        self.values[key].append((t["name"], v["id"]))
+        for type_name, phrases in pairs.items():
+            for phrase, id_ in phrases:
+                key = tuple(words_of(phrase))
+                if key and (type_name, id_) not in self.values[key]:
+                    self.values[key].append((type_name, id_))
         self.longest = max((len(k) for k in self.values), default=1)
         self.carriers = {name: {x.split()[0] for x in intent["samples"]}
                          for intent in lm["intents"] if (name := intent["name"]) in FREE_KINDS}
-        pairs = {t["name"]: [(p, v["id"]) for v in t["values"]
-                             for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
-                 for t in lm["types"]}
         self.whole = slot_first_sentences(
             {i["name"]: i["samples"] for i in lm["intents"] if i["name"] not in FREE_KINDS},
             lambda name: {s["name"]: s["type"] for s in lm_intents[name].get("slots", [])},
@@ -165,14 +167,10 @@ class _Index:
         # and how mildly it is felt (a warning sign is a value of its own, never here).
         self.no_words = {w for name, feats in docs if name in (C.NO, C.SYMPTOM, C.THANKS)
                          for w in feats if " " not in w and not w.startswith("§")}
-        for t in lm["types"]:
-            if t["name"] in (C.TYPE_PART, C.TYPE_WHEN, C.TYPE_HABIT, C.TYPE_TROUBLE,
-                             C.TYPE_PAIN):
-                for v in t["values"]:
-                    if t["name"] == C.TYPE_PAIN and v["id"] not in MILD:
-                        continue
-                    for phrase in [v["name"]["value"], *v["name"].get("synonyms", [])]:
-                        self.no_words.update(words_of(phrase))
+        for type_name in (C.TYPE_PART, C.TYPE_WHEN, C.TYPE_HABIT, C.TYPE_TROUBLE, C.TYPE_PAIN):
+            for phrase, id_ in pairs.get(type_name, ()):
+                if type_name != C.TYPE_PAIN or id_ in MILD:
+                    self.no_words.update(words_of(phrase))
 
     @staticmethod
     def _features(sample: str, types: dict[str, str]) -> list[str]:
@@ -208,12 +206,8 @@ class _Index:
                 i += 1
         return out, found
 
-    def nearest(self, words: list[str], allowed=None) -> tuple[str | None, float]:
-        best, score, _ = self.nearest_document(words, allowed)
-        return best, score
-
-    def nearest_document(self, words: list[str], allowed=None
-                         ) -> tuple[str | None, float, dict]:
+    def scores(self, words: list[str]) -> dict[int, float]:
+        """Each document's nearness to the words (cosine), for those sharing a feature."""
         # The words as said, and with the slot values in them as their types: a sample is
         # as near as the closer of the two ("stenosis" in its words, or "with {condition}").
         tokens, _ = self.spot(words)
@@ -229,6 +223,10 @@ class _Index:
                     these[i] += w * dw
             for i, v in these.items():
                 scores[i] = max(scores[i], v)
+        return scores
+
+    def nearest(self, scores: dict[int, float], allowed=None) -> tuple[str | None, float, dict]:
+        """The nearest document's intent, nearness and own slots (of `allowed` intents)."""
         best, best_score = None, 0.0
         for i, s in scores.items():
             if s > best_score and (allowed is None or self.intents[i] in allowed):
@@ -277,7 +275,9 @@ def index_for(locale: str | None, content=None) -> _Index:
     path = MODELS_DIR / f"{locale}.json"
     if not locale or not path.is_file():
         path = MODELS_DIR / f"{C.LOCALE}.json"
-    key = (str(path), id(content))
+    # the content by what it is (its directory and locale), not by the object's identity,
+    # which Python may give a later object once this one is gone
+    key = (str(path), getattr(content, "directory", None), getattr(content, "locale", None))
     with _LOCK:
         if key not in _INDEXES:
             with open(path, encoding="utf-8") as fh:
@@ -309,19 +309,20 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     said = ([kind] if kind else []) + heard
     if not heard and kind:
         return Reading(C.YES if kind == "yes" else C.NO, {}, 1.0)
-    _, found = idx.spot(heard)
+    tokens, found = idx.spot(heard)
+    scores = idx.scores(said)
     signs = [(t, i, w) for t, i, w in found if t == C.TYPE_SIGN
              or (t == C.TYPE_PAIN and i not in MILD)]
     mild = [(t, i, w) for t, i, w in found if t == C.TYPE_PAIN and i in MILD]
     if answering:
         pairs = {f"{a}_{b}" for a, b in zip(heard, heard[1:])}
-        near, near_score = idx.nearest(said)
+        near, near_score, _ = idx.nearest(scores)
         if near in ABOUT_THE_QUESTION and near_score >= SURE_SCORE:
             return Reading(near, {}, near_score)    # "what do you mean by shooting": asked again
         if DOUBT & (set(heard) | pairs) or (not kind and near == C.UNSURE
                                             and near_score >= MIN_SCORE):
             return Reading(C.UNSURE, {}, 1.0)   # doubt, whatever else: an unclear answer
-        if kind == "no" and _denied(idx, heard):  # "no sharp pain", "no pain at all": the
+        if kind == "no" and _denied(idx, heard, tokens):  # "no sharp pain", "no pain at all": the
             return Reading(C.NO, {}, 1.0)          # question's own words, denied
         if signs:                               # a described yes, whatever word came first
             return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, found, kind), 1.0)
@@ -336,7 +337,7 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
                 return Reading(C.FALLBACK, {}, 0.0)
             return Reading(C.YES, {}, 1.0)
     allowed = set(idx.slot_types) - NEVER
-    best, score, fixed = idx.nearest_document(said, allowed)
+    best, score, fixed = idx.nearest(scores, allowed)
     if meant and not answering and (best is None or score < SURE_SCORE):
         return Reading(meant, {}, 1.0)      # "repeat the bit about the knees": a repeat, unless
                                             # the rest clearly says otherwise ("done for today")
@@ -347,11 +348,11 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     return Reading(best, {**fixed, **_slots(idx, best, found, kind)}, score)
 
 
-def _denied(idx: _Index, heard: list[str]) -> bool:
+def _denied(idx: _Index, heard: list[str], tokens: list[str]) -> bool:
     """After a "no": one warning sign or feeling named first and nothing else of note, as
     the safety question's samples have it ("no numbness"): "no sharp pain", "no pain at all".
-    A second sign, a "but", doubt or a word we do not know keep it from counting."""
-    tokens, _ = idx.spot(heard)
+    A second sign, a "but", doubt or a word we do not know keep it from counting. (`tokens`:
+    `heard` with its slot values spotted.)"""
     first = tokens[0] if tokens else ""
     if not first.startswith("§") or not {C.TYPE_SIGN, C.TYPE_PAIN} & set(first[1:].split("|")):
         return False
