@@ -41,6 +41,22 @@ FREE_AFTER = {
     "UnsureIntent": "FreeUnsureIntent", "PainIntent": "FreePainIntent",
 }
 FREE_INTENTS = (FREE_WORDS, FREE_YES, FREE_NO, FREE_TAIL, *FREE_AFTER.values())
+# A first word that matters to what the rest means ("not", "lower", "sharp", "just") carries
+# the rest in an intent of its own, named after it ("FreeSaidLowerIntent": the words of the
+# source's rule `free_kept`), so the skill reads the whole sentence, that word included.
+FREE_KEPT_PREFIX = "FreeSaid"
+
+
+def free_kept_intent(word: str) -> str:
+    """The free intent that keeps `word` ("not" -> "FreeSaidNotIntent", "i'm" ->
+    "FreeSaidImIntent"): letters only, as Alexa's intent names allow."""
+    return FREE_KEPT_PREFIX + "".join(p.capitalize() for p in word.replace("'", "").split()) \
+        + "Intent"
+
+
+def is_free(intent: str | None) -> bool:
+    """Whether an intent brings free words for the skill to read."""
+    return bool(intent) and (intent in FREE_INTENTS or intent.startswith(FREE_KEPT_PREFIX))
 
 CUSTOM_INTENTS = (
     START_ROUTINE, LIST_ROUTINES, QUESTION, PAIN, PROGRESS, EXPLAIN_STRETCH,

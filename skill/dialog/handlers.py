@@ -168,7 +168,7 @@ class LoadTurn(AbstractRequestInterceptor):
         if is_request_type("IntentRequest")(handler_input):
             turn.intent = env.request.intent.name
             turn.slots = _slots(env.request)
-            if turn.intent in C.FREE_INTENTS:
+            if C.is_free(turn.intent):
                 self._read_free_words(turn, getattr(env.request, "locale", None))
             reminders.observe(turn)
             if state["state"] not in SCREENING_STATES:

@@ -93,6 +93,8 @@ def intent_slots(name: str) -> tuple[tuple[str, str], ...]:
     """The slots an intent may carry (name, type)."""
     if name.startswith(C.FAQ_INTENT_PREFIX):
         return FAQ_SLOTS
+    if C.is_free(name):
+        return ((C.SLOT_WORDS, C.TYPE_WORDS),)
     return INTENT_SLOTS.get(name, ())
 
 ALL_INTENTS: tuple[str, ...] = tuple(C.CUSTOM_INTENTS) + tuple(C.BUILTIN_INTENTS)
@@ -488,6 +490,7 @@ FREE_RULES = {C.FREE_YES: "yeah", C.FREE_NO: "nope"}
 FREE_TAIL_RULE = "free_tail"       # the closing words of FreeTailIntent ("{words} please")
 FREE_LEAD_RULE = "free_lead"       # more first words of FreeWordsIntent than our samples have
 FREE_FILLER_RULE = "free_filler"   # whole sentences of ours that may still carry
+FREE_KEPT_RULE = "free_kept"       # first words kept: each carries in an intent of its own
 
 
 # A carrier word may outrank a sentence that is one of our samples with one slot, if it is
@@ -568,9 +571,15 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
         words = _rule_words(expander, rule)
         out[name] = [f"{w} {slot}" for w in words]
         taken.update(words)
+    # A kept word is said again to the reader with the rest (C.free_kept_intent): it may
+    # begin our own sentences ("lower back", "just stiff"), whose words all reach the skill.
+    kept = [w for w in _rule_words(expander, FREE_KEPT_RULE) if w not in taken]
+    for w in kept:
+        out[C.free_kept_intent(w)] = [f"{w} {slot}"]
+    taken.update(kept)
     firsts: dict[str, int] = {}
     for name, intent_samples in samples.items():
-        if name in C.FREE_INTENTS:
+        if C.is_free(name):
             continue
         for sample in intent_samples:
             first = sample.split()[0]
@@ -585,7 +594,7 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
     fillers = set(_rule_words(expander, FREE_FILLER_RULE))
     meaning: dict[str, set] = {}
     for name, intent_samples in samples.items():
-        if name not in C.FREE_INTENTS:
+        if not C.is_free(name):
             for s in [*intent_samples, *AMAZON_PHRASES.get(name, ())]:
                 if " " not in s and not s.startswith("{") and s not in fillers:
                     meaning.setdefault(s, set()).add(name)
@@ -608,7 +617,8 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
     if empty:
         raise ModelError(f"free intents without a carrier word: {', '.join(empty)} (a word "
                          "that alone is a sample of the intent they stand for is one)")
-    return {name: out[name] for name in C.FREE_INTENTS}
+    return {**{name: out[name] for name in C.FREE_INTENTS},
+            **{C.free_kept_intent(w): out[C.free_kept_intent(w)] for w in kept}}
 
 
 def expand_intents(source: Mapping[str, Any], content: Any) -> dict[str, list[str]]:
@@ -865,7 +875,7 @@ def check_unique(intents: Mapping[str, list[str]], types: Mapping[str, Any]) -> 
                     **{name: _phrases(t) for name, t in types.items()}})
     automata = [_Automaton(name, [*samples, *AMAZON_PHRASES.get(name, ())],
                            dict(intent_slots(name)), tries)
-                for name, samples in intents.items() if name not in C.FREE_INTENTS]
+                for name, samples in intents.items() if not C.is_free(name)]
     amazon = {(name, p) for name in intents for p in AMAZON_PHRASES.get(name, ())}
     clashes = []
     for i, a in enumerate(automata):
@@ -956,11 +966,10 @@ def build_model(content: Any, source: Mapping[str, Any] | str | Path | None = No
 
 
 def render(model: Mapping[str, Any]) -> str:
-    """The committed text of a model: sorted keys, two-space indent, trailing newline; the
-    samples and the slot values' synonyms one per line without indentation (same JSON, a
-    fraction of the bytes, which count against Alexa's 1.5 MB)."""
-    text = json.dumps(model, indent=2, sort_keys=True, ensure_ascii=False)
-    return re.sub(r'\n(?: {12}| {18})(?=")', "\n", text) + "\n"
+    """The committed text of a model: sorted keys, one element per line (each sample and
+    synonym on its own, for readable changes), no indentation, trailing newline: the bytes
+    count against Alexa's 1.5 MB, and indentation cost a twentieth of them."""
+    return json.dumps(model, indent=0, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def load_model(path: Path | str = MODEL_PATH) -> dict:

@@ -170,10 +170,10 @@ class Matcher:
             counts[w] = counts.get(w, 0) + 1
         self.word_counts = counts
         self.free_carriers = {s.split()[0]: i["name"] for i in lm["intents"]
-                              if i["name"] in C.FREE_INTENTS for s in i["samples"]
+                              if C.is_free(i["name"]) for s in i["samples"]
                               if not s.startswith("{")}
         self.free_closers = {s.split()[-1]: i["name"] for i in lm["intents"]
-                             if i["name"] in C.FREE_INTENTS for s in i["samples"]
+                             if C.is_free(i["name"]) for s in i["samples"]
                              if s.startswith("{")}
         # a word typed without its apostrophe ("dont") is that word, whatever else is near
         self.unapostrophed = {w.replace("'", ""): w for w in counts if "'" in w}

@@ -53,6 +53,27 @@ DOUBT = frozenset("maybe perhaps possibly probably might guess unsure dunno kind
 TAKE_BACK = frozenset("but though although except apart besides".split())
 # Words that turn a "yes" said first into a question of what was meant ("yeah no, all good").
 NEGATIONS = frozenset("no nope nah not none nothing never fine".split())
+# A plain "no" at a question (`_plain_no`): words that deny what follows them, as an answer
+# ("no numbness", "nothing like that", "none of those") or inside a sentence ("not sharp",
+# "haven't had any falls"); the words a denial reaches across ("no numbness or tingling in
+# my legs"); words that say all is well, unless denied ("i'm fine", "all good"; "not fine");
+# and words that make the answer uncertain, partial or about another time ("not that i
+# know of", "not anymore", "never until last week"): with them it is asked again.
+ANSWER_NO = frozenset("no nope nah naw nay none nothing negative neither nor nowt".split())
+DENY = frozenset("not never without haven't hasn't hadn't don't doesn't didn't isn't wasn't "
+                 "aren't weren't won't".split())
+REACH = frozenset("or nor and any of the my a an in at all really that those these kind sort "
+                  "had have has got felt noticed been feel feeling either real".split())
+FINE = frozenset("fine alright good great healthy well".split())
+HEDGE = frozenset("sure know remember think guess tell say recall certain idea until till "
+                  "since anymore used lately recently sometimes occasionally".split())
+SAID_YES = frozenset("yes yeah yep yup yea aye affirmative".split())
+# Words people put before or inside an answer that change nothing of it ("like no it was
+# literally fine", "um yeah", "honestly no"): passed over to find the yes or no said first;
+# inside a denial they end it ("no, um, numbness").
+GAPPED = frozenset({C.TYPE_PREFERENCE, C.TYPE_ROUTINE, C.TYPE_SCENE, C.TYPE_POSITION})
+FILLERS = frozenset("um uh er erm hmm oh ah so well okay ok like literally honestly basically "
+                    "actually really just yo right alright look listen hey".split())
 # Feelings that are no warning sign (PainKind ids), as in skill/dialog/answers.py.
 MILD = frozenset({"mild"})
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
@@ -127,10 +148,14 @@ class _Index:
         self.longest = max((len(k) for k in self.values), default=1)
         self.carriers = {name: {x.split()[0] for x in intent["samples"]}
                          for intent in lm["intents"] if (name := intent["name"]) in FREE_KINDS}
+        # the word each kept-word intent stands for (C.free_kept_intent)
+        self.kept = {intent["name"]: intent["samples"][0].split()[0] for intent in lm["intents"]
+                     if intent["name"].startswith(C.FREE_KEPT_PREFIX) and intent["samples"]}
         self.whole = slot_first_sentences(
-            {i["name"]: i["samples"] for i in lm["intents"] if i["name"] not in FREE_KINDS},
+            {i["name"]: i["samples"] for i in lm["intents"] if not C.is_free(i["name"])},
             lambda name: {s["name"]: s["type"] for s in lm_intents[name].get("slots", [])},
-            lambda type_: pairs.get(type_, ()), set().union(*self.carriers.values()))
+            lambda type_: pairs.get(type_, ()),
+            set().union(*self.carriers.values(), self.kept.values()))
         self.slot_types: dict[str, dict[str, str]] = {}
         docs: list[tuple[str, list[str]]] = []
         self.fixed: dict[int, dict] = {}   # a document's own slots (a routine's description)
@@ -138,7 +163,7 @@ class _Index:
             name = intent["name"]
             types = {s["name"]: s["type"] for s in intent.get("slots", [])}
             self.slot_types[name] = types
-            if name in NEVER and name != C.NO:
+            if (name in NEVER and name != C.NO) or C.is_free(name):
                 continue
             for sample in intent["samples"]:
                 docs.append((name, self._features(sample, types)))
@@ -162,15 +187,10 @@ class _Index:
                 lists[f][1].append(w)
         # (documents, weights) per feature, as packed arrays: a fraction of the memory
         self.postings = {f: (array("I", ids), array("f", ws)) for f, (ids, ws) in lists.items()}
-        # Words a plain "no" or a mild answer may carry: those of the samples of a no, a
-        # thanks and a describing answer, and of the values that say where, when, at what
-        # and how mildly it is felt (a warning sign is a value of its own, never here).
-        self.no_words = {w for name, feats in docs if name in (C.NO, C.SYMPTOM, C.THANKS)
-                         for w in feats if " " not in w and not w.startswith("§")}
-        for type_name in (C.TYPE_PART, C.TYPE_WHEN, C.TYPE_HABIT, C.TYPE_TROUBLE, C.TYPE_PAIN):
-            for phrase, id_ in pairs.get(type_name, ()):
-                if type_name != C.TYPE_PAIN or id_ in MILD:
-                    self.no_words.update(words_of(phrase))
+        # Every word our samples and values use: a word beyond them keeps a "no" from counting
+        self.known = {f for f in self.idf if " " not in f and not f.startswith("§")}
+        for key in self.values:
+            self.known.update(key)
 
     @staticmethod
     def _features(sample: str, types: dict[str, str]) -> list[str]:
@@ -188,22 +208,54 @@ class _Index:
         norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
         return {f: w / norm for f, w in vec.items() if w}
 
-    def spot(self, words: list[str]) -> tuple[list[str], list[tuple[str, str, str]]]:
-        """The words with each slot value in them replaced by its types' tokens, and the
-        values found: (type, id, words), longest first, left to right."""
-        out, found, i = [], [], 0
+    def segments(self, words: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The words in order, each slot value in them as one piece: (words, [(type, id)]),
+        a word no value begins as (word, []); longest values first, left to right. A value
+        of a setting, routine or place may have one word more inside it ("turn off the
+        chime sounds"), as Alexa's own slot resolution allows; a sign or feeling never."""
+        out, i = [], 0
         while i < len(words):
             for n in range(min(self.longest, len(words) - i), 0, -1):
                 key = tuple(words[i:i + n])
                 if key in self.values:
-                    for type_, id_ in self.values[key]:
-                        found.append((type_, id_, " ".join(key)))
-                    out.append("§" + "|".join(sorted({t for t, _ in self.values[key]})))
-                    i += n
+                    gap = self._gapped(words, i, n)
+                    if gap:
+                        out.append(gap)
+                        i += len(gap[0].split())
+                    else:
+                        out.append((" ".join(key), self.values[key]))
+                        i += n
                     break
             else:
-                out.append(words[i])
-                i += 1
+                gap = self._gapped(words, i, 0)
+                out.append(gap or (words[i], []))
+                i += len(gap[0].split()) if gap else 1
+        return out
+
+    def _gapped(self, words: list[str], i: int, exact: int):
+        """A value of GAPPED type said from words[i] with one word more inside, longer than
+        the `exact` words a value matched there: (words, [(type, id)]) or None."""
+        for n in range(min(self.longest, len(words) - i - 1), max(exact, 1), -1):
+            span = words[i:i + n + 1]
+            for skip in range(1, n):
+                if span[skip] in DENY or span[skip] in ANSWER_NO:
+                    continue
+                key = tuple(span[:skip] + span[skip + 1:])
+                kinds = [k for k in self.values.get(key, ()) if k[0] in GAPPED]
+                if kinds:
+                    return " ".join(span), kinds
+        return None
+
+    def spot(self, words: list[str]) -> tuple[list[str], list[tuple[str, str, str]]]:
+        """The words with each slot value in them replaced by its types' tokens, and the
+        values found: (type, id, words), longest first, left to right."""
+        out, found = [], []
+        for text, kinds in self.segments(words):
+            if kinds:
+                found.extend((type_, id_, text) for type_, id_ in kinds)
+                out.append("§" + "|".join(sorted({t for t, _ in kinds})))
+            else:
+                out.append(text)
         return out, found
 
     def scores(self, words: list[str]) -> dict[int, float]:
@@ -293,16 +345,24 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     idx = index_for(locale, content)
     kind = FREE_KINDS.get(intent, "")
     heard = words_of(words)
+    if intent in idx.kept:                  # "lower {words}": the sentence, its first word said
+        heard = words_of(idx.kept[intent]) + heard
     meant = next((i for i, free in C.FREE_AFTER.items() if free == intent), None)
     if answering and meant == C.UNSURE:     # "maybe...", "probably...": doubt, whatever else
         return Reading(C.UNSURE, {}, 1.0)
-    if (intent == C.FREE_TAIL or meant) and heard:   # the sentence from its start, or after
-        for said_kind, free in (("yes", C.FREE_YES), ("no", C.FREE_NO)):  # "ow": its yes or no
-            if heard[0] in idx.carriers.get(free, ()):
-                kind, heard = said_kind, heard[1:]
+    firsts, rest = idx.carriers.get(intent, ()), heard
+    if intent in idx.kept:                   # the kept word said first: the rest after it
+        firsts, rest = {idx.kept[intent]}, heard[len(words_of(idx.kept[intent])):]
+    if (C.is_free(intent) and not kind) and heard:   # the sentence from its start, or after a
+        lead = 0                                     # word ("ow", "like"): its yes or no
+        while lead < len(heard) - 1 and heard[lead] in FILLERS:
+            lead += 1
+        for said_kind, free in (("yes", C.FREE_YES), ("no", C.FREE_NO)):
+            if heard[lead] in idx.carriers.get(free, ()):
+                kind, heard = said_kind, heard[lead + 1:]
                 break
     whole = {(i, slot, id_, phrase) for first, i, slot, id_, phrase
-             in idx.whole.get(" ".join(heard), ()) if first in idx.carriers.get(intent, ())}
+             in idx.whole.get(" ".join(rest), ()) if first in firsts}
     if len({meaning(w[0], w[2]) for w in whole}) == 1:   # a sentence of ours, its first word
         i, slot, id_, phrase = min(whole)                # the carrier
         return Reading(i, {slot: (phrase, (id_,))}, 1.0)
@@ -322,15 +382,12 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
         if DOUBT & (set(heard) | pairs) or (not kind and near == C.UNSURE
                                             and near_score >= MIN_SCORE):
             return Reading(C.UNSURE, {}, 1.0)   # doubt, whatever else: an unclear answer
-        if kind == "no" and _denied(idx, heard, tokens):  # "no sharp pain", "no pain at all": the
-            return Reading(C.NO, {}, 1.0)          # question's own words, denied
+        if _plain_no(idx, heard, kind):         # "nah, all good", "no sharp pain, just stiff"
+            return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, mild, "no"), 1.0) \
+                if mild else Reading(C.NO, {}, 1.0)
         if signs:                               # a described yes, whatever word came first
             return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, found, kind), 1.0)
         if kind == "no":
-            if set(heard) <= idx.no_words and not TAKE_BACK & set(heard):
-                # "nah, all good", "no, just stiff"
-                return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, found, kind), 1.0) \
-                    if mild else Reading(C.NO, {}, 1.0)
             return Reading(C.FALLBACK, {}, 0.0)
         if kind == "yes":
             if NEGATIONS & set(heard):          # "yeah no, I'm fine": which is it?
@@ -348,19 +405,38 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     return Reading(best, {**fixed, **_slots(idx, best, found, kind)}, score)
 
 
-def _denied(idx: _Index, heard: list[str], tokens: list[str]) -> bool:
-    """After a "no": one warning sign or feeling named first and nothing else of note, as
-    the safety question's samples have it ("no numbness"): "no sharp pain", "no pain at all".
-    A second sign, a "but", doubt or a word we do not know keep it from counting. (`tokens`:
-    `heard` with its slot values spotted.)"""
-    first = tokens[0] if tokens else ""
-    if not first.startswith("§") or not {C.TYPE_SIGN, C.TYPE_PAIN} & set(first[1:].split("|")):
+def _plain_no(idx: _Index, heard: list[str], kind: str) -> bool:
+    """Whether the words at a question are a plain "no": said as one (a no word first, as
+    `kind`, or within: "none of those", "i'm fine no problems"), every warning sign, sharp
+    feeling or part of the body in them denied ("no numbness or tingling in my legs", "not
+    sharp, just tight", "nothing sharp"), and nothing else in them we do not know. A "but",
+    doubt, a hedge ("not that i know of", "not anymore"), a yes word, "fine" denied ("not
+    fine") or a word beyond our samples keep it from counting: the question is asked again,
+    or a sign named is the yes it is."""
+    said = set(heard)
+    if kind == "yes" or (TAKE_BACK | HEDGE | SAID_YES | DOUBT) & said:
         return False
-    rest = tokens[1:]
-    return (not any(t.startswith("§") and {C.TYPE_SIGN, C.TYPE_PAIN} & set(t[1:].split("|"))
-                    for t in rest)
-            and all(t.startswith("§") or t in idx.no_words for t in rest)
-            and not (TAKE_BACK | DOUBT) & set(heard))
+    if not (kind == "no" or (ANSWER_NO | DENY | FINE) & said):
+        return False
+    denying = "no" if kind == "no" else ""      # "no" (an answer) or "not" (a word's denial)
+    for text, kinds in idx.segments(heard):
+        if text in ANSWER_NO or text in DENY:
+            denying = "no" if text in ANSWER_NO else "not"
+            continue
+        sign = any(t in (C.TYPE_SIGN, C.TYPE_PART) or (t == C.TYPE_PAIN and i not in MILD)
+                   for t, i in kinds)
+        if sign:
+            if not denying:                     # "no, but my leg is numb": "is" ended it
+                return False
+            continue
+        if text in FINE and denying == "not":   # "not fine", "not feeling great"
+            return False
+        if text in REACH:
+            continue
+        denying = ""
+        if not kinds and text not in idx.known and text not in FILLERS:
+            return False
+    return True
 
 
 def _slots(idx: _Index, intent: str, found, kind: str) -> dict:

@@ -47,6 +47,8 @@ const SETUP_ROUTINE = routineType.values[0].name.value;   // the first routine i
 
 const STRETCH = /\bstretch \S+ of \S+[:.]/i;
 const GENERIC_ERROR = /something went wrong/i;
+// A free-words intent: one of constants.FREE_INTENTS, or one that keeps its first word.
+const isFree = (name) => !!name && (C.FREE_INTENTS.includes(name) || name.startsWith(C.FREE_KEPT_PREFIX));
 const CLOSES = new Set([C.STOP, C.CANCEL, C.NAVIGATE_HOME]);
 // Slots that say what was asked for; the others (where it hurts, how) may be filled or not.
 const CHECKED_SLOTS = new Set([C.SLOT_ROUTINE, C.SLOT_AREA, C.SLOT_POSITION, C.SLOT_TOPIC, C.SLOT_PREFERENCE]);
@@ -116,7 +118,7 @@ function checkSlots(entry, req) {
 // answer as to the intent itself (answeredAsExpected).
 function checkUnderstood(entry, req, r) {
   const text = squash(lib.plain(r.ssml));
-  const free = C.FREE_INTENTS.includes(req.intent);
+  const free = isFree(req.intent);
   if (entry.faq) {
     const topic = req.slots[C.SLOT_TOPIC];
     const asked = free || req.intent === entry.intent || (req.intent === C.QUESTION && topic && topic.id === entry.faq);
@@ -162,7 +164,7 @@ function checkResponse(entry, req, r, heard) {
 // (Entries that name slots are compared by intent and slots only.)
 // Free words are compared with the intent said with the entry's slots (each value by name).
 async function answeredAsExpected(entry, req, r) {
-  const free = C.FREE_INTENTS.includes(req.intent);
+  const free = isFree(req.intent);
   if (!entry.intent || entry.faq || entry.routine || (entry.slots && !free)) return false;
   if (req.intent === entry.intent || req.intent === C.FALLBACK) return false;
   if (entry.intent === C.FALLBACK && !free) return false;   // free words read as nothing: fallback's answer
