@@ -159,6 +159,8 @@ class _Index:
         self.slot_types: dict[str, dict[str, str]] = {}
         docs: list[tuple[str, list[str]]] = []
         self.fixed: dict[int, dict] = {}   # a document's own slots (a routine's description)
+        # Every word our samples and values use: a word beyond them keeps a "no" from counting
+        self.known: set[str] = {w for key in self.values for w in key}
         for intent in lm["intents"]:
             name = intent["name"]
             types = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -167,9 +169,11 @@ class _Index:
                 continue
             for sample in intent["samples"]:
                 docs.append((name, self._features(sample, types)))
+                self.known.update(w for w in sample.split() if "{" not in w)
         for name, text, fixed in _content_documents(content):
             self.fixed[len(docs)] = fixed
             docs.append((name, _grams(self.spot(words_of(text))[0])))
+            self.known.update(words_of(text))
         # A word weighs by how few intents use it (not samples: an intent of many samples,
         # such as choosing a routine, would make its own words look common).
         used_by: dict[str, set] = defaultdict(set)
@@ -187,10 +191,6 @@ class _Index:
                 lists[f][1].append(w)
         # (documents, weights) per feature, as packed arrays: a fraction of the memory
         self.postings = {f: (array("I", ids), array("f", ws)) for f, (ids, ws) in lists.items()}
-        # Every word our samples and values use: a word beyond them keeps a "no" from counting
-        self.known = {f for f in self.idf if " " not in f and not f.startswith("§")}
-        for key in self.values:
-            self.known.update(key)
 
     @staticmethod
     def _features(sample: str, types: dict[str, str]) -> list[str]:
@@ -288,10 +288,32 @@ class _Index:
         return self.intents[best], best_score, self.fixed.get(best, {})
 
 
+def stem(word: str) -> str:
+    """A word without the endings English adds to it ("realigns", "realigned", "realigning":
+    "realign"; "popped", "pops": "pop"; "stretches": "stretch"), so a sentence is near the
+    samples that say the same word another way. Crude, and the same for samples and
+    sentences, which is all the nearness needs."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    for end, least in (("ing", 6), ("ed", 5)):
+        if len(word) >= least and word.endswith(end):
+            word = word[:-len(end)]
+            if len(word) > 2 and word[-1] == word[-2] and word[-1] not in "ls":
+                word = word[:-1]           # "popped", "sitting"
+            return word
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
 def _grams(tokens: list[str]) -> list[str]:
-    """Words and pairs of words (a slot's tokens as `§Type`; a value of several types
-    counts as each of them)."""
-    options = [t[1:].split("|") if t.startswith("§") else [t] for t in tokens]
+    """Words (stemmed) and pairs of words (a slot's tokens as `§Type`; a value of several
+    types counts as each of them)."""
+    options = [t[1:].split("|") if t.startswith("§") else [stem(t)] for t in tokens]
     options = [["§" + o for o in opts] if t.startswith("§") else opts
                for t, opts in zip(tokens, options)]
     feats = [o for opts in options for o in opts]
