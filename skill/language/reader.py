@@ -263,19 +263,38 @@ class _Index:
         # The words as said, and with the slot values in them as their types: a sample is
         # as near as the closer of the two ("stenosis" in its words, or "with {condition}").
         tokens, _ = self.spot(words)
-        scores: dict[int, float] = defaultdict(float)
-        for feats in {tuple(_grams(words)), tuple(_grams(tokens))}:
-            # A word none of our samples or values has counts against every sample (as rare
-            # as a word can be): a sentence mostly about something else is near none.
-            q = self._vector([f for f in feats if f in self.idf or " " not in f])
-            these: dict[int, float] = defaultdict(float)
-            for f, w in q.items():
-                ids, weights = self.postings.get(f, ((), ()))
-                for i, dw in zip(ids, weights):
-                    these[i] += w * dw
-            for i, v in these.items():
-                scores[i] = max(scores[i], v)
+        # A word none of our samples or values has counts against every sample (as rare as a
+        # word can be): a sentence mostly about something else is near none.
+        said, typed = ({f: w for f, w in self._raw(_grams(ts)).items()
+                        if f in self.idf or " " not in f} for ts in (words, tokens))
+        norms = [math.sqrt(sum(w * w for w in q.values())) or 1.0 for q in (said, typed)]
+        # the features both share are summed once (most of them: the common words)
+        both = {f: w for f, w in said.items() if typed.get(f) == w}
+        common = self._dot(both)
+        own = [self._dot({f: w for f, w in q.items() if f not in both}) for q in (said, typed)]
+        scores: dict[int, float] = {}
+        for i in common.keys() | own[0].keys() | own[1].keys():
+            c = common.get(i, 0.0)
+            scores[i] = max((c + own[0].get(i, 0.0)) / norms[0],
+                            (c + own[1].get(i, 0.0)) / norms[1])
         return scores
+
+    def _raw(self, feats: list[str]) -> dict[str, float]:
+        """A sentence's features weighed (tf-idf), not yet normalised."""
+        tf: dict[str, float] = defaultdict(float)
+        for f in feats:
+            tf[f] += 1.0
+        return {f: c * self.idf.get(f, self.unseen) for f, c in tf.items()}
+
+    def _dot(self, q: dict[str, float]) -> dict[int, float]:
+        """Each document's dot product with the weighed features `q`."""
+        out: dict[int, float] = defaultdict(float)
+        postings = self.postings
+        for f, w in q.items():
+            ids, weights = postings.get(f, ((), ()))
+            for i, dw in zip(ids, weights):
+                out[i] += w * dw
+        return out
 
     def nearest(self, scores: dict[int, float], allowed=None) -> tuple[str | None, float, dict]:
         """The nearest document's intent, nearness and own slots (of `allowed` intents)."""
