@@ -52,14 +52,14 @@ def test_the_free_intents_are_last_with_one_search_query_slot(lm):
                                            if i["name"] == C.FREE_TAIL for s in i["samples"]}
     assert {"yes", "yeah", "yep"} <= carriers[C.FREE_YES]
     assert {"no", "nope", "nah"} <= carriers[C.FREE_NO]
-    assert {"i", "what", "how", "is", "can", "um", "my", "the"} <= carriers[C.FREE_WORDS]
+    assert {"i", "um", "my", "the", "so", "okay"} <= carriers[C.FREE_WORDS]
     assert not (carriers[C.FREE_WORDS] & (carriers[C.FREE_YES] | carriers[C.FREE_NO]))
     # a kept word carries alone, in the intent named after it, and in no other
     kept = {name: words for name, words in carriers.items() if name not in C.FREE_INTENTS}
     assert all(len(words) == 1 and name == C.free_kept_intent(next(iter(words)))
                for name, words in kept.items())
     said = set().union(*kept.values())
-    assert {"not", "don't", "just", "like", "lower", "upper", "sharp", "turn"} <= said
+    assert {"not", "don't", "just", "like", "lower", "upper", "sharp", "turn", "what", "how"} <= said
     assert not said & set().union(*(carriers[name] for name in C.FREE_INTENTS))
 
 
@@ -271,6 +271,40 @@ def test_a_routine_chosen_in_free_words_is_screened_for(alexa, content):
     r = free(alexa, C.FREE_WORDS, "think i'd like to do the quick release tonight if that's ok")
     assert content.routines["quick_release"].name in r.text
     assert content.text("screening", "question") in r.text and not r.ends
+
+
+def test_a_routine_named_by_its_area_with_a_place_it_is_not_done_in_is_the_one_done_there(
+        alexa, content):
+    """"Lower back stretches I can do without getting out of my chair": the lower back
+    routine is done on the floor, the desk break is for the lower back in a chair."""
+    alexa.launch()
+    r = free(alexa, C.free_kept_intent("lower"),
+             "back stretches i can do without getting out of my chair")
+    assert content.routines["desk_break"].name in r.text and not r.ends
+    alexa.launch()
+    r = alexa.intent(C.START_ROUTINE, routine=("lower back", "lower_back"), position=("chair", "chair"))
+    assert content.routines["desk_break"].name in r.text
+    alexa.launch()                      # the routine's own name said: that routine
+    r = alexa.intent(C.START_ROUTINE, routine=("the quick release", "quick_release"),
+                     position=("chair", "chair"))
+    assert content.routines["quick_release"].name in r.text
+
+
+def test_free_words_in_a_routine_start_another_only_when_sure(content):
+    """"You're going a bit fast for me" is no wish for the quick release; "switch to the desk
+    break" is a routine asked for."""
+    fast = R.read(C.free_kept_intent("you're"), "going a bit fast for me", answering=False,
+                  content=content, busy=True)
+    assert fast.intent != C.START_ROUTINE
+    switch = R.read(C.FREE_WORDS, "want to switch to the desk break instead", answering=False,
+                    content=content, busy=True)
+    assert switch.intent == C.START_ROUTINE and switch.slots[C.SLOT_ROUTINE][1] == ("desk_break",)
+
+
+def test_after_a_word_of_meaning_the_sentence_is_read_with_it(content):
+    """"Pause it for a bit" reaches the skill as "it for a bit" after "pause"."""
+    assert R.read(C.FREE_AFTER[C.PAUSE], "it for a bit", answering=False,
+                  content=content).intent == C.PAUSE
 
 
 def test_a_question_in_free_words_is_answered_from_the_content(alexa, content):

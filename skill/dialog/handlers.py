@@ -33,8 +33,8 @@ from ..voice import screens
 from ..voice.ssml import Speech
 from . import menu, reminders, routing
 from .alexa_api import AlexaReminders, add_directives
-from .state import (SCREENING_STATES, distrusted, fresh_state, mark_gate_step, seal, session_ref,
-                    stored_token, unseal)
+from .state import (IN_ROUTINE, SCREENING_STATES, distrusted, fresh_state, mark_gate_step, seal,
+                    session_ref, stored_token, unseal)
 from .turn import Memory, Reply, Slot, Turn
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,7 @@ class LoadTurn(AbstractRequestInterceptor):
             try:
                 reading = self.read_words(turn.intent, (words.value if words else "") or "",
                                           answering=turn.state["state"] in SCREENING_STATES,
+                                          busy=turn.state["state"] in IN_ROUTINE,
                                           locale=locale, content=self.content)
             except Exception as e:     # a model file unreadable: understood as nothing
                 log.warning("free words unread (%s)", type(e).__name__)
@@ -341,7 +342,7 @@ class PoliteErrorHandler(AbstractExceptionHandler):
 def build_skill_builder(content: Content, *, secret: bytes, store=None,
                         skill_id: str | None = None,
                         read_words: Callable | None = None) -> CustomSkillBuilder:
-    """The skill; `read_words(intent, words, answering=, locale=, content=)` reads the free words of
+    """The skill; `read_words(intent, words, answering=, busy=, locale=, content=)` reads the free words of
     the free-words intents (skill/language/reader.py `read`; the web app passes it)."""
     routing.check_content(content)
     sb = CustomSkillBuilder(persistence_adapter=store)

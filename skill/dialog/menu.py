@@ -57,7 +57,7 @@ def choose_routine(turn: Turn) -> tuple[str | None, str | None]:
     rslot, aslot, pslot = (turn.slots.get(n) for n in (C.SLOT_ROUTINE, C.SLOT_AREA, C.SLOT_POSITION))
     rid = lookup(rslot, c.routines)
     if rid:
-        return rid, None
+        return _placed(turn, rid, rslot), None
     # a routine slot may catch an area or position name ("the lower back one")
     area = lookup(aslot, c.areas) or lookup(rslot, c.areas)
     pos = lookup(pslot, c.positions) or lookup(rslot, c.positions)
@@ -77,6 +77,23 @@ def choose_routine(turn: Turn) -> tuple[str | None, str | None]:
                 return r.id, None
     heard = next((s.value for s in (rslot, aslot, pslot) if s is not None and s.value), None)
     return None, heard
+
+
+def _placed(turn: Turn, rid: str, rslot) -> str:
+    """A routine named by other words than its name ("lower back", "a quick stretch") with a
+    position or place it is not done in ("in my chair", "at my desk"): the routine for the
+    same part of the back done there, if there is one ("something for my lower back in my
+    chair" is the desk break). Its own name said ("the quick release") is kept."""
+    c = turn.content
+    routine = c.routines[rid]
+    pslot, scene = turn.slots.get(C.SLOT_POSITION), turn.slots.get(C.SLOT_SCENE)
+    pos = lookup(pslot, c.positions) or next(
+        (i for i in (scene.ids if scene is not None else ()) if i in c.positions), None)
+    said = " ".join((rslot.value or "").lower().split()) if rslot is not None else ""
+    if not pos or pos in routine.positions or routine.name.lower() in said:
+        return rid
+    return next((r.id for r in c.routines.values()
+                 if pos in r.positions and set(r.areas) & set(routine.areas)), rid)
 
 
 def _choices(turn: Turn) -> str:

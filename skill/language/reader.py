@@ -43,6 +43,8 @@ MIN_SCORE = 0.43
 # "say that again") are that, before any word in them is read as an answer.
 ABOUT_THE_QUESTION = frozenset({C.WHY_ASK, C.REPEAT, C.HELP})
 SURE_SCORE = 0.6
+# Intents that mean little without the thing they name (a routine, a setting, a topic)
+NAMES_A_THING = frozenset({C.START_ROUTINE, C.SET_PREFERENCE, C.QUESTION})
 # Intents free words are never read as: "no" (see above), Alexa's own navigation (a device
 # sends those on its own phrases only), and the free intents themselves.
 NEVER = frozenset({C.NO, C.FALLBACK, C.NAVIGATE_HOME, *FREE_KINDS})
@@ -379,10 +381,13 @@ def index_for(locale: str | None, content=None) -> _Index:
 
 
 def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
-         content=None) -> Reading:
+         content=None, busy: bool = False) -> Reading:
     """What free words mean: `intent` is the free intent they came in (its kind: after a yes
     word, a no word, or another word), `answering` whether a yes/no question is open (the
-    safety or the pain question); `content` adds what it says of routines and questions."""
+    safety or the pain question), `busy` whether a routine is under way (another routine is
+    started from free words only when they are sure of it and name it in more than a word:
+    "you're going a bit fast" is no wish for the quick release); `content` adds what it
+    says of routines and questions."""
     idx = index_for(locale, content)
     kind = FREE_KINDS.get(intent, "")
     heard = words_of(words)
@@ -436,14 +441,18 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             return Reading(C.YES, {}, 1.0)
     allowed = set(idx.slot_types) - NEVER
     best, score, fixed = idx.nearest(scores, allowed)
-    if meant and not answering and (best is None or score < SURE_SCORE):
+    slots = {**fixed, **_slots(idx, best, found, kind)} if best else {}
+    if meant and not answering and (best is None or score < SURE_SCORE
+                                    or (best in NAMES_A_THING and not slots)):
         return Reading(meant, {}, 1.0)      # "repeat the bit about the knees": a repeat, unless
-                                            # the rest clearly says otherwise ("done for today")
-    if best is None or score < MIN_SCORE:
-        return Reading(C.FALLBACK, {}, score)
+                                            # the rest clearly says otherwise ("done for today");
+                                            # "pause it for a bit" names no routine to start
+    if best is None or score < MIN_SCORE or (busy and best == C.START_ROUTINE and (
+            score < SURE_SCORE or all(" " not in said for said, _ in slots.values()))):
+        return Reading(C.FALLBACK, {}, score)   # in a routine, "a bit fast" is not "the fast one"
     # At a question, an answer like the describing ones ("i hurt it lifting a box") is one
     # (skill/dialog/answers.py reads it: a yes unless all it names is mild after a no).
-    return Reading(best, {**fixed, **_slots(idx, best, found, kind)}, score)
+    return Reading(best, slots, score)
 
 
 def _plain_no(idx: _Index, heard: list[str], kind: str) -> bool:
