@@ -51,7 +51,8 @@ NEVER = frozenset({C.NO, C.FALLBACK, C.NAVIGATE_HOME, *FREE_KINDS})
 # Words that put an answer in doubt (with the doubt the samples of UnsureIntent hold), and
 # words that take back what came before: after a "no", either keeps it from counting.
 DOUBT = frozenset("maybe perhaps possibly probably might guess unsure dunno kinda sorta "
-                  "not_sure don't_know i_think think_so can't_remember".split())
+                  "not_sure don't_know i_think think_so can't_remember not_really not_exactly "
+                  "no_idea".split())
 TAKE_BACK = frozenset("but though although except apart besides".split())
 # Words that turn a "yes" said first into a question of what was meant ("yeah no, all good").
 NEGATIONS = frozenset("no nope nah not none nothing never fine".split())
