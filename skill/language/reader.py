@@ -65,16 +65,21 @@ NEGATIONS = frozenset("no nope nah not none nothing never fine".split())
 ANSWER_NO = frozenset("no nope nah naw nay none nothing negative neither nor nowt".split())
 DENY = frozenset("not never without haven't hasn't hadn't don't doesn't didn't isn't wasn't "
                  "aren't weren't won't".split())
-REACH = frozenset("or nor and any of the my a an in at all really that those these kind sort "
-                  "had have has got felt noticed been feel feeling either real".split())
-FINE = frozenset("fine alright good great healthy well".split())
+REACH = frozenset("or nor and any of the my a an in at all really that those these them kind "
+                  "sort had have has got felt noticed been feel feeling either real anything"
+                  .split())
+FINE = frozenset("fine alright good great healthy".split())
 HEDGE = frozenset("sure know remember think guess tell say recall certain idea until till "
                   "since anymore used lately recently sometimes occasionally".split())
 SAID_YES = frozenset("yes yeah yep yup yea aye affirmative".split())
+# What a denial alone ("i didn't", "don't") must reach to be an answer: a sign, or the
+# question's own "any of those" ("i haven't had any of those"; not "i didn't understand").
+ASKED = frozenset("any those these them anything".split())
+# The values that may be said with one word more inside them (`_Index.segments`).
+GAPPED = frozenset({C.TYPE_PREFERENCE, C.TYPE_ROUTINE, C.TYPE_SCENE, C.TYPE_POSITION})
 # Words people put before or inside an answer that change nothing of it ("like no it was
 # literally fine", "um yeah", "honestly no"): passed over to find the yes or no said first;
 # inside a denial they end it ("no, um, numbness").
-GAPPED = frozenset({C.TYPE_PREFERENCE, C.TYPE_ROUTINE, C.TYPE_SCENE, C.TYPE_POSITION})
 FILLERS = frozenset("um uh er erm hmm oh ah so well okay ok like literally honestly basically "
                     "actually really just yo right alright look listen hey".split())
 # Feelings that are no warning sign (PainKind ids), as in skill/dialog/answers.py.
@@ -164,6 +169,17 @@ class _Index:
         self.fixed: dict[int, dict] = {}   # a document's own slots (a routine's description)
         # Every word our samples and values use: a word beyond them keeps a "no" from counting
         self.known: set[str] = {w for key in self.values for w in key}
+        # ...and so does a word of a question about the question, or of doubt, that no plain
+        # "no" uses ("no i don't understand", "no, what do you mean")
+        said_in = {name: {w for s in lm_intents[name]["samples"] for w in s.split()
+                          if "{" not in w}
+                   for name in (C.WHY_ASK, C.REPEAT, C.HELP, C.UNSURE, C.NO, C.THANKS, C.SYMPTOM)
+                   if name in lm_intents}
+        self.unsure_words = (set().union(*(said_in.get(n, set()) for n in
+                                           (C.WHY_ASK, C.REPEAT, C.HELP, C.UNSURE)))
+                             - set().union(*(said_in.get(n, set()) for n in
+                                             (C.NO, C.THANKS, C.SYMPTOM)))
+                             - FILLERS - {"please"})
         for intent in lm["intents"]:
             name = intent["name"]
             types = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -429,7 +445,8 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
         if DOUBT & (set(heard) | pairs) or (not kind and near == C.UNSURE
                                             and near_score >= MIN_SCORE):
             return Reading(C.UNSURE, {}, 1.0)   # doubt, whatever else: an unclear answer
-        if _plain_no(idx, heard, kind):         # "nah, all good", "no sharp pain, just stiff"
+        if _plain_no(idx, heard, kind,          # "nah, all good", "no sharp pain, just stiff"
+                     near == C.NO and near_score >= MIN_SCORE):
             return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, mild, "no"), 1.0) \
                 if mild else Reading(C.NO, {}, 1.0)
         if signs:                               # a described yes, whatever word came first
@@ -456,19 +473,22 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     return Reading(best, slots, score)
 
 
-def _plain_no(idx: _Index, heard: list[str], kind: str) -> bool:
+def _plain_no(idx: _Index, heard: list[str], kind: str, sounds_no: bool) -> bool:
     """Whether the words at a question are a plain "no": said as one (a no word first, as
-    `kind`, or within: "none of those", "i'm fine no problems"), every warning sign, sharp
-    feeling or part of the body in them denied ("no numbness or tingling in my legs", "not
-    sharp, just tight", "nothing sharp"), and nothing else in them we do not know. A "but",
-    doubt, a hedge ("not that i know of", "not anymore"), a yes word, "fine" denied ("not
-    fine") or a word beyond our samples keep it from counting: the question is asked again,
-    or a sign named is the yes it is."""
+    `kind`, or within: "none of those", "i'm fine no problems"; a denial that reaches the
+    question's signs or its "any of those": "i haven't had any of those"; or all well said
+    as our samples of a no say it, `sounds_no`: "i'm absolutely fine thank you"), every
+    warning sign, sharp feeling or part of the body in them denied ("no numbness or
+    tingling in my legs", "not sharp, just tight", "nothing sharp"), and nothing else in
+    them we do not know. A "but", doubt, a hedge ("not that i know of", "not anymore"), a
+    yes word, "fine" denied ("not fine"), a word of a question about the question ("no i
+    don't understand") or a word beyond our samples keep it from counting: the question is
+    asked again, or a sign named is the yes it is."""
     said = set(heard)
-    if kind == "yes" or (TAKE_BACK | HEDGE | SAID_YES | DOUBT) & said:
+    if kind == "yes" or (TAKE_BACK | HEDGE | SAID_YES | DOUBT | idx.unsure_words) & said:
         return False
-    if not (kind == "no" or (ANSWER_NO | DENY | FINE) & said):
-        return False
+    answered = kind == "no" or bool(ANSWER_NO & said) or bool(FINE & said and sounds_no)
+    reached = False                             # a denial reached a sign or "any of those"
     denying = "no" if kind == "no" else ""      # "no" (an answer) or "not" (a word's denial)
     for text, kinds in idx.segments(heard):
         if text in ANSWER_NO or text in DENY:
@@ -479,15 +499,17 @@ def _plain_no(idx: _Index, heard: list[str], kind: str) -> bool:
         if sign:
             if not denying:                     # "no, but my leg is numb": "is" ended it
                 return False
+            reached = True
             continue
         if text in FINE and denying == "not":   # "not fine", "not feeling great"
             return False
         if text in REACH:
+            reached = reached or (bool(denying) and text in ASKED)
             continue
         denying = ""
         if not kinds and text not in idx.known and text not in FILLERS:
             return False
-    return True
+    return answered or reached
 
 
 def _slots(idx: _Index, intent: str, found, kind: str) -> dict:
