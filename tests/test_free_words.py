@@ -198,6 +198,8 @@ def test_free_words_are_read_by_their_meaning(intent, words, answering, want, co
     (C.free_kept_intent("don't"), "ask", None),         # a denial that reaches nothing asked
     (C.FREE_TAIL, "good question", C.UNSURE),           # "good" is no "fine"
     (C.FREE_NO, "i'm absolutely fine thank you for asking", C.NO),
+    (C.free_kept_intent("not"), "at all that felt lovely", C.NO),
+    (C.FREE_NO, "what do you mean", None),
     (C.FREE_TAIL, "nah all good", C.NO),                            # "... thanks": whole
     (C.FREE_TAIL, "maybe a little", C.UNSURE),
     (C.FREE_TAIL, "yeah i slipped on the stairs", C.YES),

@@ -72,6 +72,13 @@ FINE = frozenset("fine alright good great healthy".split())
 HEDGE = frozenset("sure know remember think guess tell say recall certain idea until till "
                   "since anymore used lately recently sometimes occasionally".split())
 SAID_YES = frozenset("yes yeah yep yup yea aye affirmative".split())
+# A "not" that is an answer whole ("not at all, that felt lovely")
+NOT_ANSWERS = ("not at all", "not one", "not a thing", "not any", "not in the slightest")
+# Words of a question about the question: with them a "no" is no answer ("no, i don't
+# understand", "no what do you mean"); the question is asked again.
+ABOUT = frozenset("understand mean meant catch caught hear heard repeat again pardon explain "
+                  "clarify question questions confused what what's why how said missed "
+                  "unclear".split())
 # What a denial alone ("i didn't", "don't") must reach to be an answer: a sign, or the
 # question's own "any of those" ("i haven't had any of those"; not "i didn't understand").
 ASKED = frozenset("any those these them anything".split())
@@ -169,17 +176,6 @@ class _Index:
         self.fixed: dict[int, dict] = {}   # a document's own slots (a routine's description)
         # Every word our samples and values use: a word beyond them keeps a "no" from counting
         self.known: set[str] = {w for key in self.values for w in key}
-        # ...and so does a word of a question about the question, or of doubt, that no plain
-        # "no" uses ("no i don't understand", "no, what do you mean")
-        said_in = {name: {w for s in lm_intents[name]["samples"] for w in s.split()
-                          if "{" not in w}
-                   for name in (C.WHY_ASK, C.REPEAT, C.HELP, C.UNSURE, C.NO, C.THANKS, C.SYMPTOM)
-                   if name in lm_intents}
-        self.unsure_words = (set().union(*(said_in.get(n, set()) for n in
-                                           (C.WHY_ASK, C.REPEAT, C.HELP, C.UNSURE)))
-                             - set().union(*(said_in.get(n, set()) for n in
-                                             (C.NO, C.THANKS, C.SYMPTOM)))
-                             - FILLERS - {"please"})
         for intent in lm["intents"]:
             name = intent["name"]
             types = {s["name"]: s["type"] for s in intent.get("slots", [])}
@@ -485,9 +481,12 @@ def _plain_no(idx: _Index, heard: list[str], kind: str, sounds_no: bool) -> bool
     don't understand") or a word beyond our samples keep it from counting: the question is
     asked again, or a sign named is the yes it is."""
     said = set(heard)
-    if kind == "yes" or (TAKE_BACK | HEDGE | SAID_YES | DOUBT | idx.unsure_words) & said:
+    if kind == "yes" or (TAKE_BACK | HEDGE | SAID_YES | DOUBT | ABOUT) & said:
         return False
-    answered = kind == "no" or bool(ANSWER_NO & said) or bool(FINE & said and sounds_no)
+        return False
+    joined = f" {' '.join(heard)} "
+    answered = (kind == "no" or bool(ANSWER_NO & said) or bool(FINE & said and sounds_no)
+                or any(f" {a} " in joined for a in NOT_ANSWERS))
     reached = False                             # a denial reached a sign or "any of those"
     denying = "no" if kind == "no" else ""      # "no" (an answer) or "not" (a word's denial)
     for text, kinds in idx.segments(heard):
