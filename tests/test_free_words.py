@@ -152,6 +152,7 @@ def test_the_model_check_keeps_the_free_intents_out_of_the_clash_check(content):
     (C.FREE_AFTER[C.REPEAT], "the bit about the knees", False, C.REPEAT),
     (C.FREE_AFTER[C.THANKS], "that helps", False, C.THANKS),
     (C.FREE_AFTER[C.NEXT], "for today", False, C.STOP),
+    (C.FREE_WORDS, "the lower no wait yeah the lower back routine", False, C.START_ROUTINE),
     # something else entirely: as Alexa would, not understood
     (C.FREE_WORDS, "the weather like in leeds tomorrow", False, C.FALLBACK),
     (C.FREE_WORDS, "dog ate my homework", False, C.FALLBACK),
@@ -200,6 +201,8 @@ def test_free_words_are_read_by_their_meaning(intent, words, answering, want, co
     (C.FREE_NO, "i'm absolutely fine thank you for asking", C.NO),
     (C.free_kept_intent("not"), "at all that felt lovely", C.NO),
     (C.FREE_NO, "what do you mean", None),
+    (C.FREE_NO, "i mean i did fall last month", C.YES),            # corrected: what follows
+    (C.FREE_YES, "i fell no wait that was years ago", C.YES),       # a yes said stays a yes
     (C.FREE_TAIL, "nah all good", C.NO),                            # "... thanks": whole
     (C.FREE_TAIL, "maybe a little", C.UNSURE),
     (C.FREE_TAIL, "yeah i slipped on the stairs", C.YES),
@@ -278,6 +281,12 @@ def test_a_routine_chosen_in_free_words_is_screened_for(alexa, content):
     r = free(alexa, C.FREE_WORDS, "think i'd like to do the quick release tonight if that's ok")
     assert content.routines["quick_release"].name in r.text
     assert content.text("screening", "question") in r.text and not r.ends
+
+
+def test_a_correction_mid_sentence_takes_what_follows_it(content):
+    r = R.read(C.FREE_WORDS, "desk one no wait the upper back one", answering=False,
+               content=content)
+    assert r.intent == C.START_ROUTINE and r.slots[C.SLOT_ROUTINE][1] == ("upper_mid_back",)
 
 
 def test_a_routine_named_by_its_area_with_a_place_it_is_not_done_in_is_the_one_done_there(

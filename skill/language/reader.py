@@ -72,6 +72,10 @@ FINE = frozenset("fine alright good great healthy".split())
 HEDGE = frozenset("sure know remember think guess tell say recall certain idea until till "
                   "since anymore used lately recently sometimes occasionally".split())
 SAID_YES = frozenset("yes yeah yep yup yea aye affirmative".split())
+# Words with which people take back what they just said and say it again ("the desk one no
+# wait the upper back one"): what they meant is what follows the last of them.
+CORRECTIONS = ("no wait", "wait no", "oh wait", "i mean", "i meant", "sorry i mean",
+               "scratch that", "or rather", "make that", "no sorry", "sorry no", "let me rephrase")
 # A "not" that is an answer whole ("not at all, that felt lovely")
 NOT_ANSWERS = ("not at all", "not one", "not a thing", "not any", "not in the slightest")
 # Words of a question about the question: with them a "no" is no answer ("no, i don't
@@ -406,6 +410,7 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     heard = words_of(words)
     if intent in idx.kept:                  # "lower {words}": the sentence, its first word said
         heard = words_of(idx.kept[intent]) + heard
+    heard = _corrected(heard)
     meant = next((i for i, free in C.FREE_AFTER.items() if free == intent), None)
     if answering and meant == C.UNSURE:     # "maybe...", "probably...": doubt, whatever else
         return Reading(C.UNSURE, {}, 1.0)
@@ -467,6 +472,16 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     # At a question, an answer like the describing ones ("i hurt it lifting a box") is one
     # (skill/dialog/answers.py reads it: a yes unless all it names is mild after a no).
     return Reading(best, slots, score)
+
+
+def _corrected(heard: list[str]) -> list[str]:
+    """The words after the last correction in them ("the lower no wait yeah the lower back
+    routine": "yeah the lower back routine"), or all of them."""
+    joined = f" {' '.join(heard)} "
+    cut = max((joined.rfind(f" {c} ") + len(c) + 2 for c in CORRECTIONS if f" {c} " in joined),
+              default=0)
+    after = joined[cut:].split()
+    return after if cut and after else heard
 
 
 def _plain_no(idx: _Index, heard: list[str], kind: str, sounds_no: bool) -> bool:
