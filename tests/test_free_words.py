@@ -173,7 +173,9 @@ def test_free_words_are_read_by_their_meaning(intent, words, answering, want, co
     (C.FREE_NO, "pain at all", C.NO),                               # denied
     (C.FREE_NO, "sharp pain but my leg is numb", C.YES),
     (C.FREE_NO, "fever but some numbness", C.YES),
-    (C.FREE_YES, "no i'm fine", None),                              # which is it?
+    (C.FREE_YES, "no i'm fine", C.NO),                              # "yeah no": a no
+    (C.FREE_YES, "nah but i did fall", C.YES),
+    (C.FREE_TAIL, "um it was just an ache no actually it's going down my leg", C.YES),
     (C.FREE_YES, "i fell off my bike on sunday", C.YES),
     (C.FREE_YES, "that shot down my leg", C.YES),
     (C.FREE_WORDS, "pain's been getting worse every day", C.YES),

@@ -75,7 +75,8 @@ SAID_YES = frozenset("yes yeah yep yup yea aye affirmative".split())
 # Words with which people take back what they just said and say it again ("the desk one no
 # wait the upper back one"): what they meant is what follows the last of them.
 CORRECTIONS = ("no wait", "wait no", "oh wait", "i mean", "i meant", "sorry i mean",
-               "scratch that", "or rather", "make that", "no sorry", "sorry no", "let me rephrase")
+               "scratch that", "or rather", "make that", "no sorry", "sorry no", "let me rephrase",
+               "no actually", "actually no")
 # A "not" that is an answer whole ("not at all, that felt lovely")
 NOT_ANSWERS = ("not at all", "not one", "not a thing", "not any", "not in the slightest")
 # Words of a question about the question: with them a "no" is no answer ("no, i don't
@@ -417,6 +418,9 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     firsts, rest = idx.carriers.get(intent, ()), heard
     if intent in idx.kept:                   # the kept word said first: the rest after it
         firsts, rest = {idx.kept[intent]}, heard[len(words_of(idx.kept[intent])):]
+    lead = next((i for i, w in enumerate(heard) if w not in FILLERS), len(heard))
+    if kind == "yes" and lead < len(heard) and heard[lead] in idx.carriers.get(C.FREE_NO, ()):
+        kind, heard = "no", heard[lead + 1:]   # "yeah nah, none of those", "yeah no": a no
     if (C.is_free(intent) and not kind) and heard:   # the sentence from its start, or after a
         lead = 0                                     # word ("ow", "like"): its yes or no
         while lead < len(heard) - 1 and heard[lead] in FILLERS:
@@ -476,10 +480,11 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
 
 def _corrected(heard: list[str]) -> list[str]:
     """The words after the last correction in them ("the lower no wait yeah the lower back
-    routine": "yeah the lower back routine"), or all of them."""
+    routine": "yeah the lower back routine"), or all of them. A correction said first
+    corrects nothing ("actually no, i'm fine" keeps its "no")."""
     joined = f" {' '.join(heard)} "
-    cut = max((joined.rfind(f" {c} ") + len(c) + 2 for c in CORRECTIONS if f" {c} " in joined),
-              default=0)
+    cut = max((at + len(c) + 2 for c in CORRECTIONS
+               if (at := joined.rfind(f" {c} ")) > 0), default=0)
     after = joined[cut:].split()
     return after if cut and after else heard
 
@@ -527,8 +532,12 @@ def _plain_no(idx: _Index, heard: list[str], kind: str, sounds_no: bool) -> bool
 
 
 def _slots(idx: _Index, intent: str, found, kind: str) -> dict:
+    """The intent's slots filled from the values found, the first of each type; a feeling
+    that is a warning sign before a mild one ("just an ache, no actually it's going down
+    my leg" is a spreading pain)."""
     types = idx.slot_types.get(intent, {})
     out = {}
+    found = sorted(found, key=lambda f: f[0] == C.TYPE_PAIN and f[1] in MILD)
     for slot, type_ in types.items():
         for t, id_, w in found:
             if t == type_ and slot not in out:
