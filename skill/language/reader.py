@@ -480,11 +480,11 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
 
 def _corrected(heard: list[str]) -> list[str]:
     """The words after the last correction in them ("the lower no wait yeah the lower back
-    routine": "yeah the lower back routine"), or all of them. A correction said first
-    corrects nothing ("actually no, i'm fine" keeps its "no")."""
+    routine": "yeah the lower back routine"), or all of them. (Said first, as in "uh no
+    wait, actually yes", a correction may take back a "no" said before it, never add one.)"""
     joined = f" {' '.join(heard)} "
     cut = max((at + len(c) + 2 for c in CORRECTIONS
-               if (at := joined.rfind(f" {c} ")) > 0), default=0)
+               if (at := joined.rfind(f" {c} ")) >= 0), default=0)
     after = joined[cut:].split()
     return after if cut and after else heard
 
