@@ -342,8 +342,9 @@ class PoliteErrorHandler(AbstractExceptionHandler):
 def build_skill_builder(content: Content, *, secret: bytes, store=None,
                         skill_id: str | None = None,
                         read_words: Callable | None = None) -> CustomSkillBuilder:
-    """The skill; `read_words(intent, words, answering=, busy=, locale=, content=)` reads the free words of
-    the free-words intents (skill/language/reader.py `read`; the web app passes it)."""
+    """The skill; `read_words(intent, words, answering=, busy=, locale=, content=)` reads the
+    free words of the free-words intents (skill/language/reader.py `read`; the web app passes
+    it)."""
     routing.check_content(content)
     sb = CustomSkillBuilder(persistence_adapter=store)
     sb.skill_id = skill_id

@@ -7,7 +7,7 @@ from ..voice.screens import Later, screens_for
 from . import gate, memory, playback
 from .replies import blocked, follow_up, menu, offer_resume, place
 from .state import CONFIRM_DELETE, IN_ROUTINE, MENU, OFFER_RESUME, PAUSED, PAIN, relaunched
-from .turn import Reply, Turn, ask, end, lookup
+from .turn import Reply, Turn, ask, end, lookup, norm
 
 
 def launch(turn: Turn) -> Reply:
@@ -63,11 +63,10 @@ def choose_routine(turn: Turn) -> tuple[str | None, str | None]:
     pos = lookup(pslot, c.positions) or lookup(rslot, c.positions)
     scene = turn.slots.get(C.SLOT_SCENE)       # "i'm at my desk, what can i do?"
     if not (area or pos or rslot or aslot or pslot) and scene is not None:
-        found = [i for i in scene.ids if i in c.routines]
+        found = _in_scene(scene, c.routines)
         if found:
-            return found[0], None
-        area = next((i for i in scene.ids if i in c.areas), None)
-        pos = next((i for i in scene.ids if i in c.positions), None)
+            return found, None
+        area, pos = _in_scene(scene, c.areas), _in_scene(scene, c.positions)
     if area or pos:
         for r in c.routines.values():
             if (not area or area in r.areas) and (not pos or pos in r.positions):
@@ -86,14 +85,18 @@ def _placed(turn: Turn, rid: str, rslot) -> str:
     chair" is the desk break). Its own name said ("the quick release") is kept."""
     c = turn.content
     routine = c.routines[rid]
-    pslot, scene = turn.slots.get(C.SLOT_POSITION), turn.slots.get(C.SLOT_SCENE)
-    pos = lookup(pslot, c.positions) or next(
-        (i for i in (scene.ids if scene is not None else ()) if i in c.positions), None)
-    said = " ".join((rslot.value or "").lower().split()) if rslot is not None else ""
-    if not pos or pos in routine.positions or routine.name.lower() in said:
+    pos = lookup(turn.slots.get(C.SLOT_POSITION), c.positions) or _in_scene(
+        turn.slots.get(C.SLOT_SCENE), c.positions)
+    said = f" {norm(rslot.value or '')} " if rslot is not None else ""
+    if not pos or pos in routine.positions or f" {norm(routine.name)} " in said:
         return rid
     return next((r.id for r in c.routines.values()
                  if pos in r.positions and set(r.areas) & set(routine.areas)), rid)
+
+
+def _in_scene(scene, table: dict) -> str | None:
+    """The first id of a scene slot ("at my desk") that is an entry of `table`."""
+    return next((i for i in scene.ids if i in table), None) if scene is not None else None
 
 
 def _choices(turn: Turn) -> str:

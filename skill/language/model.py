@@ -592,21 +592,21 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
     # free intent of its meaning (constants.FREE_AFTER; yes and no words in theirs), or not
     # at all; the fillers of `free_filler` carry as any word.
     fillers = set(_rule_words(expander, FREE_FILLER_RULE))
-    meaning: dict[str, set] = {}
+    alone: dict[str, set] = {}                  # word -> intents it is a whole sample of
     for name, intent_samples in samples.items():
         if not C.is_free(name):
             for s in [*intent_samples, *AMAZON_PHRASES.get(name, ())]:
                 if " " not in s and not s.startswith("{") and s not in fillers:
-                    meaning.setdefault(s, set()).add(name)
+                    alone.setdefault(s, set()).add(name)
     outranked = several | {w for w in one if firsts.get(w, 0) < COMMON_CARRIER}
     own_meaning = {C.YES: C.FREE_YES, C.NO: C.FREE_NO, **C.FREE_AFTER}
     for home in C.FREE_AFTER.values():
         out[home] = []
-    for w, names in sorted(meaning.items()):
+    for w, names in sorted(alone.items()):
         home = own_meaning.get(next(iter(names))) if len(names) == 1 else None
         if home and w not in taken and w not in outranked:
             out.setdefault(home, []).append(f"{w} {slot}")
-    taken |= outranked | set(meaning)
+    taken |= outranked | set(alone)
     ranked = sorted((w for w in firsts if w not in taken), key=lambda w: (-firsts[w], w))
     out[C.FREE_WORDS] = [f"{w} {slot}"
                          for w in sorted(_unambiguous_carriers(ranked, samples, types))]
@@ -617,8 +617,7 @@ def free_samples(samples: Mapping[str, list[str]], expander: "_Expander",
     if empty:
         raise ModelError(f"free intents without a carrier word: {', '.join(empty)} (a word "
                          "that alone is a sample of the intent they stand for is one)")
-    return {**{name: out[name] for name in C.FREE_INTENTS},
-            **{C.free_kept_intent(w): out[C.free_kept_intent(w)] for w in kept}}
+    return {name: out[name] for name in [*C.FREE_INTENTS, *map(C.free_kept_intent, kept)]}
 
 
 def expand_intents(source: Mapping[str, Any], content: Any) -> dict[str, list[str]]:

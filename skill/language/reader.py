@@ -2,18 +2,20 @@
 
 Alexa matches a sentence to the intent whose samples it resembles; a sentence too far from
 all of them goes to AMAZON.FallbackIntent, which carries no words, and the skill can only
-ask again. So the model has four intents that take the rest of a sentence as free words
-(one AMAZON.SearchQuery slot, after a carrier word, or before a closing word such as
-"please"; skill/language/model.py makes them): the skill then reads
-those words here, against the same samples and slot values the model is made of, the way
-Alexa's own model would have read them had it been wider: the nearest samples by the words
-they share, rarer words weighing more (tf-idf, cosine), the slot values named in the words
-filled in as Alexa would resolve them.
+ask again. So the model has intents that take the rest of a sentence as free words (one
+AMAZON.SearchQuery slot, after a carrier word, or before a closing word such as "please";
+a word that matters, such as "not" or "lower", in an intent of its own that says it again;
+skill/language/model.py makes them): the skill then reads those words here, against the
+same samples and slot values the model is made of, the way Alexa's own model would have
+read them had it been wider: the nearest samples by the words they share, rarer words
+weighing more (tf-idf, cosine), the slot values named in the words filled in as Alexa
+would resolve them.
 
 Safety comes before understanding. The reading never turns doubt or unknown words into a
-"no": free words are a "no" only after a "no" word ("nah, all good"), when every word is one
-our samples of a plain no or a mild feeling use, and none is doubt. Warning signs and
-feelings named in free words are read as the describing answer they are (SymptomIntent).
+"no": free words are a "no" only when said as one and every warning sign in them is denied
+("no numbness or tingling", `_plain_no`); doubt, a "but", a hedge or a word we do not know
+keep it from counting. Warning signs and feelings named in free words are read as the
+describing answer they are (SymptomIntent).
 
 Runtime only: the standard library and the committed model JSON (no hassil), built once per
 locale on the first free words (about a second) and kept.
@@ -221,10 +223,8 @@ class _Index:
         return _grams(tokens)
 
     def _vector(self, feats: list[str]) -> dict[str, float]:
-        tf: dict[str, float] = defaultdict(float)
-        for f in feats:
-            tf[f] += 1.0
-        vec = {f: c * self.idf.get(f, self.unseen) for f, c in tf.items()}
+        """A document's features weighed and normalised."""
+        vec = self._raw(feats)
         norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
         return {f: w / norm for f, w in vec.items() if w}
 
@@ -266,11 +266,13 @@ class _Index:
                     return " ".join(span), kinds
         return None
 
-    def spot(self, words: list[str]) -> tuple[list[str], list[tuple[str, str, str]]]:
+    def spot(self, words: list[str], segments=None
+             ) -> tuple[list[str], list[tuple[str, str, str]]]:
         """The words with each slot value in them replaced by its types' tokens, and the
-        values found: (type, id, words), longest first, left to right."""
+        values found: (type, id, words), longest first, left to right (from `segments`,
+        the words' own, if already made)."""
         out, found = [], []
-        for text, kinds in self.segments(words):
+        for text, kinds in segments if segments is not None else self.segments(words):
             if kinds:
                 found.extend((type_, id_, text) for type_, id_ in kinds)
                 out.append("§" + "|".join(sorted({t for t, _ in kinds})))
@@ -278,11 +280,13 @@ class _Index:
                 out.append(text)
         return out, found
 
-    def scores(self, words: list[str]) -> dict[int, float]:
-        """Each document's nearness to the words (cosine), for those sharing a feature."""
+    def scores(self, words: list[str], tokens: list[str] | None = None) -> dict[int, float]:
+        """Each document's nearness to the words (cosine), for those sharing a feature
+        (`tokens`: the words spotted, if already done)."""
         # The words as said, and with the slot values in them as their types: a sample is
         # as near as the closer of the two ("stenosis" in its words, or "with {condition}").
-        tokens, _ = self.spot(words)
+        if tokens is None:
+            tokens, _ = self.spot(words)
         # A word none of our samples or values has counts against every sample (as rare as a
         # word can be): a sentence mostly about something else is near none.
         said, typed = ({f: w for f, w in self._raw(_grams(ts)).items()
@@ -409,36 +413,41 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     idx = index_for(locale, content)
     kind = FREE_KINDS.get(intent, "")
     heard = words_of(words)
+    firsts = idx.carriers.get(intent, ())
     if intent in idx.kept:                  # "lower {words}": the sentence, its first word said
-        heard = words_of(idx.kept[intent]) + heard
-    heard = _corrected(heard)
+        firsts = {idx.kept[intent]}
+        heard = [idx.kept[intent]] + heard
+    # a sentence of ours said after its carrier word is read back exactly (below); a
+    # correction in it leaves only what follows the correction
+    rest = heard[1:] if intent in idx.kept else heard
+    corrected = _corrected(heard)
+    if corrected is not heard:
+        heard, rest = corrected, None
     meant = next((i for i, free in C.FREE_AFTER.items() if free == intent), None)
     if answering and meant == C.UNSURE:     # "maybe...", "probably...": doubt, whatever else
         return Reading(C.UNSURE, {}, 1.0)
-    firsts, rest = idx.carriers.get(intent, ()), heard
-    if intent in idx.kept:                   # the kept word said first: the rest after it
-        firsts, rest = {idx.kept[intent]}, heard[len(words_of(idx.kept[intent])):]
-    lead = next((i for i, w in enumerate(heard) if w not in FILLERS), len(heard))
-    if kind == "yes" and lead < len(heard) and heard[lead] in idx.carriers.get(C.FREE_NO, ()):
+    # the yes or no said first, after fillers ("um", "like"), or after the carrier word
+    lead = next((i for i, w in enumerate(heard) if w not in FILLERS), len(heard) - 1)
+    said_first = heard[lead] if heard else ""
+    if kind == "yes" and said_first in idx.carriers.get(C.FREE_NO, ()):
         kind, heard = "no", heard[lead + 1:]   # "yeah nah, none of those", "yeah no": a no
-    if (C.is_free(intent) and not kind) and heard:   # the sentence from its start, or after a
-        lead = 0                                     # word ("ow", "like"): its yes or no
-        while lead < len(heard) - 1 and heard[lead] in FILLERS:
-            lead += 1
+    elif not kind:                              # "ow, yes", "like no it was fine"
         for said_kind, free in (("yes", C.FREE_YES), ("no", C.FREE_NO)):
-            if heard[lead] in idx.carriers.get(free, ()):
+            if said_first in idx.carriers.get(free, ()):
                 kind, heard = said_kind, heard[lead + 1:]
                 break
     whole = {(i, slot, id_, phrase) for first, i, slot, id_, phrase
-             in idx.whole.get(" ".join(rest), ()) if first in firsts}
+             in idx.whole.get(" ".join(rest), ()) if first in firsts} if rest is not None \
+        else set()
     if len({meaning(w[0], w[2]) for w in whole}) == 1:   # a sentence of ours, its first word
         i, slot, id_, phrase = min(whole)                # the carrier
         return Reading(i, {slot: (phrase, (id_,))}, 1.0)
     said = ([kind] if kind else []) + heard
     if not heard and kind:
         return Reading(C.YES if kind == "yes" else C.NO, {}, 1.0)
-    tokens, found = idx.spot(heard)
-    scores = idx.scores(said)
+    segments = idx.segments(heard)
+    tokens, found = idx.spot(heard, segments)
+    scores = idx.scores(said, None if kind else tokens)
     signs = [(t, i, w) for t, i, w in found if t == C.TYPE_SIGN
              or (t == C.TYPE_PAIN and i not in MILD)]
     mild = [(t, i, w) for t, i, w in found if t == C.TYPE_PAIN and i in MILD]
@@ -450,7 +459,7 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
         if DOUBT & (set(heard) | pairs) or (not kind and near == C.UNSURE
                                             and near_score >= MIN_SCORE):
             return Reading(C.UNSURE, {}, 1.0)   # doubt, whatever else: an unclear answer
-        if _plain_no(idx, heard, kind,          # "nah, all good", "no sharp pain, just stiff"
+        if _plain_no(idx, heard, segments, kind,  # "nah, all good", "no sharp pain, just stiff"
                      near == C.NO and near_score >= MIN_SCORE):
             return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, mild, "no"), 1.0) \
                 if mild else Reading(C.NO, {}, 1.0)
@@ -459,7 +468,7 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
         if kind == "no":
             return Reading(C.FALLBACK, {}, 0.0)
         if kind == "yes":
-            if NEGATIONS & set(heard):          # "yeah no, I'm fine": which is it?
+            if NEGATIONS & set(heard):          # "yeah, i'm fine": which is it?
                 return Reading(C.FALLBACK, {}, 0.0)
             return Reading(C.YES, {}, 1.0)
     allowed = set(idx.slot_types) - NEVER
@@ -489,7 +498,8 @@ def _corrected(heard: list[str]) -> list[str]:
     return after if cut and after else heard
 
 
-def _plain_no(idx: _Index, heard: list[str], kind: str, sounds_no: bool) -> bool:
+def _plain_no(idx: _Index, heard: list[str], segments: list, kind: str,
+              sounds_no: bool) -> bool:
     """Whether the words at a question are a plain "no": said as one (a no word first, as
     `kind`, or within: "none of those", "i'm fine no problems"; a denial that reaches the
     question's signs or its "any of those": "i haven't had any of those"; or all well said
@@ -503,13 +513,12 @@ def _plain_no(idx: _Index, heard: list[str], kind: str, sounds_no: bool) -> bool
     said = set(heard)
     if kind == "yes" or (TAKE_BACK | HEDGE | SAID_YES | DOUBT | ABOUT) & said:
         return False
-        return False
     joined = f" {' '.join(heard)} "
     answered = (kind == "no" or bool(ANSWER_NO & said) or bool(FINE & said and sounds_no)
                 or any(f" {a} " in joined for a in NOT_ANSWERS))
     reached = False                             # a denial reached a sign or "any of those"
     denying = "no" if kind == "no" else ""      # "no" (an answer) or "not" (a word's denial)
-    for text, kinds in idx.segments(heard):
+    for text, kinds in segments:             # `heard` with its slot values as pieces
         if text in ANSWER_NO or text in DENY:
             denying = "no" if text in ANSWER_NO else "not"
             continue
