@@ -153,6 +153,14 @@ def test_the_model_check_keeps_the_free_intents_out_of_the_clash_check(content):
     (C.FREE_AFTER[C.THANKS], "that helps", False, C.THANKS),
     (C.FREE_AFTER[C.NEXT], "for today", False, C.STOP),
     (C.FREE_WORDS, "the lower no wait yeah the lower back routine", False, C.START_ROUTINE),
+    # a meaning's word weighs with the rest: "stop reminding me to stretch" stops reminders
+    (C.FREE_AFTER[C.STOP], "reminding me to stretch eh", False, C.CANCEL_REMINDER),
+    (C.FREE_AFTER[C.REPEAT], "abeg", False, C.REPEAT),               # the word alone
+    # a question's topic named in full is the question asked, beside its neighbours'
+    (C.free_kept_intent("why"), "does my back crack when i twist round", False,
+     C.faq_intent("why_backs_crack")),
+    (C.FREE_WORDS, "good does stretching even do honestly", False,
+     C.faq_intent("stretching_benefits")),
     # something else entirely: as Alexa would, not understood
     (C.FREE_WORDS, "the weather like in leeds tomorrow", False, C.FALLBACK),
     (C.FREE_WORDS, "dog ate my homework", False, C.FALLBACK),
@@ -211,6 +219,23 @@ def test_free_words_are_read_by_their_meaning(intent, words, answering, want, co
     (C.FREE_WORDS, "might have had a slight fever not sure", C.UNSURE),   # doubt first
     (C.FREE_WORDS, "do you mean by shooting", None),                  # asked again
     (C.FREE_WORDS, "possibly a little", C.UNSURE),
+    # regional particles and names called change nothing of a no, and end a denial
+    (C.FREE_NO, "po", C.NO),
+    (C.FREE_NO, "lah none", C.NO),
+    (C.FREE_NO, "love none of them", C.NO),
+    (C.FREE_NO, "none of those eh", C.NO),
+    (C.FREE_NO, "ma'am tingly", C.YES),                  # a pause: "tingly" is not denied
+    (C.FREE_NO, "lah numb", C.YES),
+    # "not really" with a mild feeling is a no; alone, doubt
+    (C.free_kept_intent("not"), "really it's just tight", C.NO),
+    (C.free_kept_intent("not"), "really", C.UNSURE),
+    # doubt that still says a sign was there: a cautious yes; "don't know why": no doubt
+    (C.FREE_WORDS, "left leg has been kinda numb lately", C.YES),
+    (C.FREE_WORDS, "think i had a fall last month", C.YES),
+    (C.FREE_WORDS, "lost some weight lately and i don't know why", C.YES),
+    (C.FREE_WORDS, "let me think no none of those", C.NO),       # thinking aloud, then a no
+    (C.FREE_NO, "just a bit of a niggle", C.NO),
+    (C.FREE_NO, "it's eased off now", C.NO),
 ])
 def test_at_the_safety_question_free_words_are_never_a_no_unless_plainly(intent, words, want,
                                                                          content):
@@ -356,3 +381,29 @@ def test_a_reader_that_fails_is_fallback_not_an_error(content, store):
     r = free(alexa, C.FREE_WORDS, "want the lower back routine")
     assert r.status == 200 and not r.ends
     assert r.text == alexa.intent(C.FALLBACK).text
+
+
+def test_a_setting_said_again_after_a_no_is_the_one_meant(content):
+    """"Make the holds longer no shorter": shorter."""
+    for intent, words in ((C.FREE_WORDS, "the holds longer no shorter sorry shorter"),
+                          (C.free_kept_intent("hold"), "longer no shorter sorry")):
+        r = R.read(intent, words, answering=False, content=content, busy=True)
+        assert r.intent == C.SET_PREFERENCE
+        assert r.slots[C.SLOT_PREFERENCE][1] == ("holds_shorter",)
+    r = R.read(C.free_kept_intent("start"),
+               "the lower um no not the quick one the proper lower back routine",
+               answering=False, content=content)
+    assert r.intent == C.START_ROUTINE and r.slots[C.SLOT_ROUTINE][1] == ("lower_back",)
+
+
+def test_a_reminder_time_that_is_a_sentence_is_read_as_one(alexa, content):
+    """virtual-alexa lets AMAZON.TIME take any words: "at what point should i see a doctor"
+    arrives as a reminder at "what point should i see a doctor". The skill answers the
+    question; a time it cannot read still asks for the time."""
+    alexa.launch()
+    r = alexa.intent(C.SET_REMINDER, **{C.SLOT_TIME: ("what point should i go and see a doctor",
+                                                     None)})
+    assert content.faq["see_a_doctor"].answer[0][:40] in r.text and not r.ends
+    alexa.launch()
+    r = alexa.intent(C.SET_REMINDER, **{C.SLOT_TIME: ("half past blurgh o'clock", None)})
+    assert "time" in r.text.lower() and not r.ends

@@ -129,6 +129,22 @@ class LoadTurn(AbstractRequestInterceptor):
         turn.slots = {name: Slot(value=value, ids=tuple(ids))
                       for name, (value, ids) in reading.slots.items()}
 
+    def _reread_time(self, turn: Turn, locale: str | None) -> None:
+        """A time slot holding words that are no time ("at what point should i see a
+        doctor", as a matcher that lets AMAZON.TIME take any words sends it) is read as
+        the sentence it is, when that reads surely as another of our intents; otherwise
+        the reminder asks for the time, as before."""
+        time = turn.slots.get(C.SLOT_TIME)
+        said = (time.value if time else "") or ""
+        if self.read_words is None or len(said.split()) < 3 or reminders.parse_time(said):
+            return
+        kept = C.free_kept_intent("at")
+        turn.intent, before = kept, turn.slots
+        turn.slots = {C.SLOT_WORDS: Slot(value=said)}
+        self._read_free_words(turn, locale)
+        if turn.intent in (C.FALLBACK, C.SET_REMINDER):
+            turn.intent, turn.slots = C.SET_REMINDER, before
+
     def process(self, handler_input: HandlerInput) -> None:
         env = handler_input.request_envelope
         am = handler_input.attributes_manager
@@ -171,6 +187,8 @@ class LoadTurn(AbstractRequestInterceptor):
             turn.slots = _slots(env.request)
             if C.is_free(turn.intent):
                 self._read_free_words(turn, getattr(env.request, "locale", None))
+            elif turn.intent == C.SET_REMINDER:
+                self._reread_time(turn, getattr(env.request, "locale", None))
             reminders.observe(turn)
             if state["state"] not in SCREENING_STATES:
                 routing.settle(turn)

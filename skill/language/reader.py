@@ -54,7 +54,14 @@ NEVER = frozenset({C.NO, C.FALLBACK, C.NAVIGATE_HOME, *FREE_KINDS})
 # words that take back what came before: after a "no", either keeps it from counting.
 DOUBT = frozenset("maybe perhaps possibly probably might guess unsure dunno kinda sorta "
                   "not_sure don't_know i_think think_so can't_remember not_really not_exactly "
-                  "no_idea".split())
+                  "no_idea could_be might_be".split())
+# Doubt that still says a sign was there ("kinda numb", "i think i had a fall", "probably
+# a fall"): with a sign named and not denied, a cautious yes ("not sure if it was sharp"
+# stays doubt)
+ASSERTING = frozenset("kinda sorta i_think probably".split())
+# "i don't know why" says what is not known about a sign ("i've lost weight and i don't know
+# why"), not whether there was one: no doubt of the answer
+KNOWN_UNKNOWN = frozenset("why how what where when who which".split())
 TAKE_BACK = frozenset("but though although except apart besides".split())
 # Words that turn a "yes" said first into a question of what was meant ("yeah no, all good").
 NEGATIONS = frozenset("no nope nah not none nothing never fine".split())
@@ -74,13 +81,24 @@ FINE = frozenset("fine alright good great healthy".split())
 HEDGE = frozenset("sure know remember think guess tell say recall certain idea until till "
                   "since anymore used lately recently sometimes occasionally".split())
 SAID_YES = frozenset("yes yeah yep yup yea aye affirmative".split())
+# The word a meaning's carrier stands for, weighed with the rest: "stop reminding me to
+# stretch" is near "stop reminding me", not "remind me to stretch".
+# (Only where every carrier word means the same: "done for today" is no "next".)
+SAID_FOR = {C.STOP: "stop", C.REPEAT: "repeat", C.PAUSE: "pause", C.THANKS: "thanks",
+            C.PAIN: "ow"}
+# A question's topic named in this many words or more ("why does my back crack") is the
+# question asked, when the sentence is near some question
+TOPIC_WORDS = 4
+# Words that, between two settings or routines, take back the first ("longer no shorter")
+TAKE_BACK_WORDS = frozenset("no not sorry nope actually".split())
 # Words with which people take back what they just said and say it again ("the desk one no
 # wait the upper back one"): what they meant is what follows the last of them.
 CORRECTIONS = ("no wait", "wait no", "oh wait", "i mean", "i meant", "sorry i mean",
                "scratch that", "or rather", "make that", "no sorry", "sorry no", "let me rephrase",
-               "no actually", "actually no")
+               "no actually", "actually no", "let me think", "let me see", "lemme think")
 # A "not" that is an answer whole ("not at all, that felt lovely")
-NOT_ANSWERS = ("not at all", "not one", "not a thing", "not any", "not in the slightest")
+NOT_ANSWERS = ("not at all", "not one", "not a thing", "not any", "not in the slightest",
+               "not really")
 # Words of a question about the question: with them a "no" is no answer ("no, i don't
 # understand", "no what do you mean"); the question is asked again.
 ABOUT = frozenset("understand mean meant catch caught hear heard repeat again pardon explain "
@@ -91,13 +109,25 @@ ABOUT = frozenset("understand mean meant catch caught hear heard repeat again pa
 ASKED = frozenset("any those these them anything".split())
 # The values that may be said with one word more inside them (`_Index.segments`).
 GAPPED = frozenset({C.TYPE_PREFERENCE, C.TYPE_ROUTINE, C.TYPE_SCENE, C.TYPE_POSITION})
+# Sounds and words that say nothing at all ("what good does stretching even do honestly"):
+# left out when a sentence is weighed against the samples
+NOISE = frozenset("um uh er erm hmm literally honestly basically ngl".split())
+# What a word passed over leaves (`_unparticled`): a pause, which ends a denial
+PAUSE = ","
 # Words people put before or inside an answer that change nothing of it ("like no it was
 # literally fine", "um yeah", "honestly no"): passed over to find the yes or no said first;
 # inside a denial they end it ("no, um, numbness").
 FILLERS = frozenset("um uh er erm hmm oh ah so well okay ok like literally honestly basically "
-                    "actually really just yo right alright look listen hey".split())
+                    "actually really just yo right alright look listen hey".split()) | {PAUSE}
 # Feelings that are no warning sign (PainKind ids), as in skill/dialog/answers.py.
 MILD = frozenset({"mild"})
+# Words of regional English that close or open a sentence and change nothing of it ("no po",
+# "no lah none", "nope none of those eh", "repeat abeg", "ngl i crack my back a lot"):
+# passed over wherever they are said; and the words people call each other, passed over
+# after a yes or no or at the end ("nah love, nowt like that", "no mate").
+PARTICLES = frozenset("po lah la leh lor o eh abeg sha ngl innit".split())
+VOCATIVES = frozenset("love pet hun dear mate bro dude man sir maam ma'am madam luv babe "
+                      "darling son lad lass boss".split())
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 
 
@@ -170,6 +200,7 @@ class _Index:
         self.longest = max((len(k) for k in self.values), default=1)
         self.carriers = {name: {x.split()[0] for x in intent["samples"]}
                          for intent in lm["intents"] if (name := intent["name"]) in FREE_KINDS}
+        self.answers = self.carriers.get(C.FREE_YES, set()) | self.carriers.get(C.FREE_NO, set())
         # the word each kept-word intent stands for (C.free_kept_intent)
         self.kept = {intent["name"]: intent["samples"][0].split()[0] for intent in lm["intents"]
                      if intent["name"].startswith(C.FREE_KEPT_PREFIX) and intent["samples"]}
@@ -275,6 +306,13 @@ class _Index:
         for text, kinds in segments if segments is not None else self.segments(words):
             if kinds:
                 found.extend((type_, id_, text) for type_, id_ in kinds)
+                first, _, rest = text.partition(" ")
+                inner = self.values.get(tuple(rest.split())) if first == "my" else None
+                if inner and {t for t, _ in inner} - {t for t, _ in kinds}:
+                    # "my back": a value, and "my" before another kind ("my {part}")
+                    found.extend((type_, id_, rest) for type_, id_ in inner)
+                    out.append(first)
+                    kinds = [*kinds, *inner]
                 out.append("§" + "|".join(sorted({t for t, _ in kinds})))
             else:
                 out.append(text)
@@ -419,11 +457,14 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
         heard = [idx.kept[intent]] + heard
     # a sentence of ours said after its carrier word is read back exactly (below); a
     # correction in it leaves only what follows the correction
+    heard = _unparticled(heard, idx.answers, after_answer=bool(kind))
     rest = heard[1:] if intent in idx.kept else heard
     corrected = _corrected(heard)
     if corrected is not heard:
         heard, rest = corrected, None
     meant = next((i for i, free in C.FREE_AFTER.items() if free == intent), None)
+    if meant and not heard:                 # "repeat abeg", "stop lah": the word alone
+        return Reading(meant, {}, 1.0)
     if answering and meant == C.UNSURE:     # "maybe...", "probably...": doubt, whatever else
         return Reading(C.UNSURE, {}, 1.0)
     # the yes or no said first, after fillers ("um", "like"), or after the carrier word
@@ -437,28 +478,37 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
                 kind, heard = said_kind, heard[lead + 1:]
                 break
     whole = {(i, slot, id_, phrase) for first, i, slot, id_, phrase
-             in idx.whole.get(" ".join(rest), ()) if first in firsts} if rest is not None \
-        else set()
+             in idx.whole.get(" ".join(w for w in rest if w != PAUSE), ()) if first in firsts} \
+        if rest is not None else set()
     if len({meaning(w[0], w[2]) for w in whole}) == 1:   # a sentence of ours, its first word
         i, slot, id_, phrase = min(whole)                # the carrier
         return Reading(i, {slot: (phrase, (id_,))}, 1.0)
-    said = ([kind] if kind else []) + heard
-    if not heard and kind:
+    said = ([kind] if kind else [SAID_FOR[meant]] if meant in SAID_FOR and rest is not None
+            else []) + [w for w in heard if w != PAUSE and w not in NOISE]
+    if kind and not [w for w in heard if w != PAUSE]:
         return Reading(C.YES if kind == "yes" else C.NO, {}, 1.0)
     segments = idx.segments(heard)
     tokens, found = idx.spot(heard, segments)
-    scores = idx.scores(said, None if kind else tokens)
+    scores = idx.scores(said, None if kind else [t for t in tokens
+                                                 if t != PAUSE and t not in NOISE])
     signs = [(t, i, w) for t, i, w in found if t == C.TYPE_SIGN
              or (t == C.TYPE_PAIN and i not in MILD)]
     mild = [(t, i, w) for t, i, w in found if t == C.TYPE_PAIN and i in MILD]
     if answering:
-        pairs = {f"{a}_{b}" for a, b in zip(heard, heard[1:])}
+        pairs = {f"{a}_{b}" for a, b, c in zip(heard, heard[1:], heard[2:] + [""])
+                 if not (a == "don't" and b == "know" and c in KNOWN_UNKNOWN)}
         near, near_score, _ = idx.nearest(scores)
         if near in ABOUT_THE_QUESTION and near_score >= SURE_SCORE:
             return Reading(near, {}, near_score)    # "what do you mean by shooting": asked again
-        if DOUBT & (set(heard) | pairs) or (not kind and near == C.UNSURE
-                                            and near_score >= MIN_SCORE):
-            return Reading(C.UNSURE, {}, 1.0)   # doubt, whatever else: an unclear answer
+        doubts = DOUBT & (set(heard) | pairs)
+        mildly = doubts == {"not_really"} and mild and not signs
+        if doubts and doubts <= ASSERTING and signs and not _denies(heard):
+            # "my leg's been kinda numb", "i think i had a fall": a cautious yes
+            return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, found, "yes"), 1.0)
+        if not mildly and (doubts or (not kind and near == C.UNSURE
+                                      and near_score >= MIN_SCORE)):
+            return Reading(C.UNSURE, {}, 1.0)   # doubt, whatever else: an unclear answer;
+                                                # but "not really, it's just tight" is a no
         if _plain_no(idx, heard, segments, kind,  # "nah, all good", "no sharp pain, just stiff"
                      near == C.NO and near_score >= MIN_SCORE):
             return Reading(C.SYMPTOM, _slots(idx, C.SYMPTOM, mild, "no"), 1.0) \
@@ -473,7 +523,12 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             return Reading(C.YES, {}, 1.0)
     allowed = set(idx.slot_types) - NEVER
     best, score, fixed = idx.nearest(scores, allowed)
-    slots = {**fixed, **_slots(idx, best, found, kind)} if best else {}
+    asked = [i for t, i, w in found if t == C.TYPE_TOPIC and len(w.split()) >= TOPIC_WORDS]
+    if asked and best and (best.startswith(C.FAQ_INTENT_PREFIX) or best == C.QUESTION) \
+            and C.faq_intent(asked[0]) in allowed:
+        best, fixed = C.faq_intent(asked[0]), {}  # "why does my back crack when i twist round":
+                                                  # the question it names, not a neighbour's
+    slots = {**fixed, **_slots(idx, best, _meant_last(segments, found), kind)} if best else {}
     if meant and not answering and (best is None or score < SURE_SCORE
                                     or (best in NAMES_A_THING and not slots)):
         return Reading(meant, {}, 1.0)      # "repeat the bit about the knees": a repeat, unless
@@ -485,6 +540,53 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     # At a question, an answer like the describing ones ("i hurt it lifting a box") is one
     # (skill/dialog/answers.py reads it: a yes unless all it names is mild after a no).
     return Reading(best, slots, score)
+
+
+def _denies(heard: list[str]) -> bool:
+    """Whether a word in them denies, beside the "not" or "don't" of a doubt ("not sure",
+    "don't know")."""
+    return any((w in ANSWER_NO or w in DENY) and f"{w}_{nxt}" not in DOUBT
+               for w, nxt in zip(heard, heard[1:] + [""]))
+
+
+def _unparticled(heard: list[str], answers, after_answer: bool) -> list[str]:
+    """The words with regional particles, and a name called after a yes or no word
+    (`answers`; `after_answer`: the words follow one) or at the end, as a pause (PAUSE):
+    dropped at the end, elsewhere kept as the pause they are, which ends a denial ("no
+    love, none of them": "no , none of them"; "no ma'am, tingly" is no plain no)."""
+    out: list[str] = []
+    for i, w in enumerate(heard):
+        if w in PARTICLES or (w in VOCATIVES and ((out and out[-1] in answers)
+                                                  or (out and i == len(heard) - 1)
+                                                  or (after_answer and not out))):
+            if out[-1:] != [PAUSE]:
+                out.append(PAUSE)
+            continue
+        out.append(w)
+    while out and out[-1] == PAUSE:
+        out.pop()
+    return out
+
+
+def _meant_last(segments: list, found: list) -> list:
+    """The values found, a value said after a word that takes back ("no", "sorry", "not")
+    first of its type: "make the holds longer no shorter" means shorter, "the lower no not
+    the quick one the proper lower back routine" the lower back routine."""
+    later, turned = [], False
+    seen: set[str] = set()
+    for text, kinds in segments:
+        if text in TAKE_BACK_WORDS:
+            turned = True
+        for type_, _ in kinds:
+            if turned and type_ in seen and type_ in GAPPED:
+                later.extend(f for f in found if f[2] == text and f[0] == type_)
+            seen.add(type_)
+    if not later:
+        return found
+    last = {}
+    for f in later:                 # the last said of each type
+        last[f[0]] = f
+    return [*last.values(), *(f for f in found if f not in last.values())]
 
 
 def _corrected(heard: list[str]) -> list[str]:

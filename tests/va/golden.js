@@ -49,6 +49,12 @@ const STRETCH = /\bstretch \S+ of \S+[:.]/i;
 const GENERIC_ERROR = /something went wrong/i;
 // A free-words intent: one of constants.FREE_INTENTS, or one that keeps its first word.
 const isFree = (name) => !!name && (C.FREE_INTENTS.includes(name) || name.startsWith(C.FREE_KEPT_PREFIX));
+// A reminder whose time slot holds a sentence, not a time ("at what point should i see a
+// doctor": virtual-alexa lets AMAZON.TIME take any words): the skill reads it as free words
+// (handlers.LoadTurn._reread_time), so it is judged, as they are, by what was answered.
+const reread = (req) => req.intent === C.SET_REMINDER &&
+  ((((req.slots || {})[C.SLOT_TIME] || {}).value) || "").trim().split(/\s+/).length >= 3;
+const readLikeFree = (req) => isFree(req.intent) || reread(req);
 const CLOSES = new Set([C.STOP, C.CANCEL, C.NAVIGATE_HOME]);
 // Slots that say what was asked for; the others (where it hurts, how) may be filled or not.
 const CHECKED_SLOTS = new Set([C.SLOT_ROUTINE, C.SLOT_AREA, C.SLOT_POSITION, C.SLOT_TOPIC, C.SLOT_PREFERENCE]);
@@ -118,7 +124,7 @@ function checkSlots(entry, req) {
 // answer as to the intent itself (answeredAsExpected).
 function checkUnderstood(entry, req, r) {
   const text = squash(lib.plain(r.ssml));
-  const free = isFree(req.intent);
+  const free = readLikeFree(req);
   if (entry.faq) {
     const topic = req.slots[C.SLOT_TOPIC];
     const asked = free || req.intent === entry.intent || (req.intent === C.QUESTION && topic && topic.id === entry.faq);
@@ -164,7 +170,7 @@ function checkResponse(entry, req, r, heard) {
 // (Entries that name slots are compared by intent and slots only.)
 // Free words are compared with the intent said with the entry's slots (each value by name).
 async function answeredAsExpected(entry, req, r) {
-  const free = isFree(req.intent);
+  const free = readLikeFree(req);
   if (!entry.intent || entry.faq || entry.routine || (entry.slots && !free)) return false;
   if (req.intent === entry.intent || req.intent === C.FALLBACK) return false;
   if (entry.intent === C.FALLBACK && !free) return false;   // free words read as nothing: fallback's answer
