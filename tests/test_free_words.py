@@ -407,3 +407,24 @@ def test_a_reminder_time_that_is_a_sentence_is_read_as_one(alexa, content):
     alexa.launch()
     r = alexa.intent(C.SET_REMINDER, **{C.SLOT_TIME: ("half past blurgh o'clock", None)})
     assert "time" in r.text.lower() and not r.ends
+
+
+def test_in_a_routine_a_pain_told_is_the_pain_question(content):
+    """"My back's really sore now" in a routine is said of the stretch: the pain question,
+    not the answer about back tension; a pain asked about stays a question."""
+    r = R.read(C.FREE_TAIL, "my back's really sore", answering=False, content=content,
+               busy=True)
+    assert r.intent == C.PAIN
+    r = R.read(C.FREE_WORDS, "my legs are going numb", answering=False, content=content,
+               busy=True)
+    assert r.intent == C.PAIN and r.slots[C.SLOT_PAIN][1] == ("numb",)
+
+
+def test_in_a_routine_words_near_a_routine_are_read_for_their_other_meaning(content):
+    """"You're going a bit fast for me": not the quick release; slower, if that is sure."""
+    r = R.read(C.free_kept_intent("you're"), "going a bit fast for me", answering=False,
+               content=content, busy=True)
+    assert r.intent == C.SET_PREFERENCE and r.slots[C.SLOT_PREFERENCE][1] == ("pace_slow",)
+    r = R.read(C.FREE_WORDS, "desk brake thing the one you do in the chair", answering=False,
+               content=content)                   # "brake" as a recogniser may write it
+    assert r.intent == C.START_ROUTINE and r.slots[C.SLOT_ROUTINE][1] == ("desk_break",)

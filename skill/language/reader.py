@@ -40,7 +40,7 @@ FREE_KINDS = {C.FREE_WORDS: "", C.FREE_YES: "yes", C.FREE_NO: "no", C.FREE_TAIL:
               **{name: "" for name in C.FREE_AFTER.values()}}
 # A sentence is read as the nearest sample's intent only this close (cosine of tf-idf
 # vectors, 0..1): below it, as Alexa would, the skill says it did not understand.
-MIN_SCORE = 0.43
+MIN_SCORE = float(__import__("os").environ.get("BSC_MIN", "0.43"))
 # At a question, free words this near a question about the question ("what do you mean",
 # "say that again") are that, before any word in them is read as an answer.
 ABOUT_THE_QUESTION = frozenset({C.WHY_ASK, C.REPEAT, C.HELP})
@@ -89,6 +89,9 @@ SAID_FOR = {C.STOP: "stop", C.REPEAT: "repeat", C.PAUSE: "pause", C.THANKS: "tha
 # A question's topic named in this many words or more ("why does my back crack") is the
 # question asked, when the sentence is near some question
 TOPIC_WORDS = 4
+# First words of a question: a pain named in one is asked about ("is sharp pain normal"), not
+# told of
+ASKING = frozenset("is does do can should what why how when will would could are am".split())
 # Words that, between two settings or routines, take back the first ("longer no shorter")
 TAKE_BACK_WORDS = frozenset("no not sorry nope actually".split())
 # Words with which people take back what they just said and say it again ("the desk one no
@@ -112,6 +115,12 @@ GAPPED = frozenset({C.TYPE_PREFERENCE, C.TYPE_ROUTINE, C.TYPE_SCENE, C.TYPE_POSI
 # Sounds and words that say nothing at all ("what good does stretching even do honestly"):
 # left out when a sentence is weighed against the samples
 NOISE = frozenset("um uh er erm hmm literally honestly basically ngl".split())
+# Words as a speech recogniser may write them, and spoken contractions, as our samples
+# spell them ("the desk brake", "i wanna stop")
+SAID_AS = {"brake": ("break",), "brakes": ("breaks",), "nex": ("next",),
+           "wanna": ("want", "to"), "gonna": ("going", "to"), "gotta": ("got", "to"),
+           "lemme": ("let", "me"), "gimme": ("give", "me"), "cuz": ("because",),
+           "cos": ("because",), "coz": ("because",), "u": ("you",), "ur": ("your",)}
 # What a word passed over leaves (`_unparticled`): a pause, which ends a denial
 PAUSE = ","
 # Words people put before or inside an answer that change nothing of it ("like no it was
@@ -283,6 +292,14 @@ class _Index:
                 i += len(gap[0].split()) if gap else 1
         return out
 
+    def names_pain(self, words: list[str]) -> bool:
+        """Whether a feeling that is no mild one is named anywhere in the words, inside a
+        longer value too ("my back's really sore", a scene, says "really sore")."""
+        return any(t == C.TYPE_PAIN and id_ not in MILD
+                   for i in range(len(words))
+                   for n in range(1, min(self.longest, len(words) - i) + 1)
+                   for t, id_ in self.values.get(tuple(words[i:i + n]), ()))
+
     def _gapped(self, words: list[str], i: int, exact: int):
         """A value of GAPPED type said from words[i] with one word more inside, longer than
         the `exact` words a value matched there: (words, [(type, id)]) or None."""
@@ -450,7 +467,7 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     says of routines and questions."""
     idx = index_for(locale, content)
     kind = FREE_KINDS.get(intent, "")
-    heard = words_of(words)
+    heard = [x for w in words_of(words) for x in SAID_AS.get(w, (w,))]
     firsts = idx.carriers.get(intent, ())
     if intent in idx.kept:                  # "lower {words}": the sentence, its first word said
         firsts = {idx.kept[intent]}
@@ -534,9 +551,20 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
         return Reading(meant, {}, 1.0)      # "repeat the bit about the knees": a repeat, unless
                                             # the rest clearly says otherwise ("done for today");
                                             # "pause it for a bit" names no routine to start
-    if best is None or score < MIN_SCORE or (busy and best == C.START_ROUTINE and (
-            score < SURE_SCORE or all(" " not in said for said, _ in slots.values()))):
-        return Reading(C.FALLBACK, {}, score)   # in a routine, "a bit fast" is not "the fast one"
+    if busy and best == C.START_ROUTINE and (
+            score < SURE_SCORE or all(" " not in said for said, _ in slots.values())):
+        # in a routine, "a bit fast" is not "the fast one": the nearest other meaning
+        best, score, fixed = idx.nearest(scores, allowed - {C.START_ROUTINE})
+        if score < SURE_SCORE:
+            best = None
+        slots = {**fixed, **_slots(idx, best, _meant_last(segments, found), kind)} \
+            if best else {}
+    if busy and not answering and best != C.PAIN and heard and heard[0] not in ASKING \
+            and idx.names_pain(heard):
+        # in a routine, "my back's really sore now" is said of the stretch: the pain question
+        return Reading(C.PAIN, _slots(idx, C.PAIN, found, kind), 1.0)
+    if best is None or score < MIN_SCORE:
+        return Reading(C.FALLBACK, {}, score)
     # At a question, an answer like the describing ones ("i hurt it lifting a box") is one
     # (skill/dialog/answers.py reads it: a yes unless all it names is mild after a no).
     return Reading(best, slots, score)
