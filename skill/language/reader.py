@@ -40,7 +40,7 @@ FREE_KINDS = {C.FREE_WORDS: "", C.FREE_YES: "yes", C.FREE_NO: "no", C.FREE_TAIL:
               **{name: "" for name in C.FREE_AFTER.values()}}
 # A sentence is read as the nearest sample's intent only this close (cosine of tf-idf
 # vectors, 0..1): below it, as Alexa would, the skill says it did not understand.
-MIN_SCORE = float(__import__("os").environ.get("BSC_MIN", "0.43"))
+MIN_SCORE = 0.43
 # At a question, free words this near a question about the question ("what do you mean",
 # "say that again") are that, before any word in them is read as an answer.
 ABOUT_THE_QUESTION = frozenset({C.WHY_ASK, C.REPEAT, C.HELP})
@@ -207,6 +207,8 @@ class _Index:
                 if key and (type_name, id_) not in self.values[key]:
                     self.values[key].append((type_name, id_))
         self.longest = max((len(k) for k in self.values), default=1)
+        self.untopical = {k: kinds for k, v in self.values.items()
+                          if (kinds := [x for x in v if x[0] != C.TYPE_TOPIC])}
         self.carriers = {name: {x.split()[0] for x in intent["samples"]}
                          for intent in lm["intents"] if (name := intent["name"]) in FREE_KINDS}
         self.answers = self.carriers.get(C.FREE_YES, set()) | self.carriers.get(C.FREE_NO, set())
@@ -234,6 +236,8 @@ class _Index:
                 self.known.update(w for w in sample.split() if "{" not in w)
         for name, text, fixed in _content_documents(content):
             self.fixed[len(docs)] = fixed
+            # a question's names, as that question's own topic (not "some topic", which
+            # would make every name of every question alike)
             docs.append((name, _grams(self.spot(words_of(text))[0])))
             self.known.update(words_of(text))
         # A word weighs by how few intents use it (not samples: an intent of many samples,
@@ -268,22 +272,26 @@ class _Index:
         norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
         return {f: w / norm for f, w in vec.items() if w}
 
-    def segments(self, words: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    def segments(self, words: list[str], plain_topics: bool = False
+                 ) -> list[tuple[str, list[tuple[str, str]]]]:
         """The words in order, each slot value in them as one piece: (words, [(type, id)]),
         a word no value begins as (word, []); longest values first, left to right. A value
         of a setting, routine or place may have one word more inside it ("turn off the
-        chime sounds"), as Alexa's own slot resolution allows; a sign or feeling never."""
+        chime sounds"), as Alexa's own slot resolution allows; a sign or feeling never.
+        `plain_topics`: a question's topic is no value ("should i avoid cracking my back":
+        "cracking", "my back"), for a second look at the words."""
+        values = self.untopical if plain_topics else self.values
         out, i = [], 0
         while i < len(words):
             for n in range(min(self.longest, len(words) - i), 0, -1):
                 key = tuple(words[i:i + n])
-                if key in self.values:
+                if key in values:
                     gap = self._gapped(words, i, n)
                     if gap:
                         out.append(gap)
                         i += len(gap[0].split())
                     else:
-                        out.append((" ".join(key), self.values[key]))
+                        out.append((" ".join(key), values[key]))
                         i += n
                     break
             else:
@@ -314,11 +322,13 @@ class _Index:
                     return " ".join(span), kinds
         return None
 
-    def spot(self, words: list[str], segments=None
+    def spot(self, words: list[str], segments=None, own_topic: bool = False
              ) -> tuple[list[str], list[tuple[str, str, str]]]:
         """The words with each slot value in them replaced by its types' tokens, and the
         values found: (type, id, words), longest first, left to right (from `segments`,
-        the words' own, if already made)."""
+        the words' own, if already made). A question's topic is also its own token
+        ("QuestionTopic:stenosis"), so it is near that question's names; `own_topic`: only
+        that (for the names themselves)."""
         out, found = [], []
         for text, kinds in segments if segments is not None else self.segments(words):
             if kinds:
@@ -330,32 +340,35 @@ class _Index:
                     found.extend((type_, id_, rest) for type_, id_ in inner)
                     out.append(first)
                     kinds = [*kinds, *inner]
-                out.append("§" + "|".join(sorted({t for t, _ in kinds})))
+                types = {t for t, _ in kinds if not (own_topic and t == C.TYPE_TOPIC)}
+                types |= {f"{t}:{i}" for t, i in kinds if t == C.TYPE_TOPIC}
+                out.append("§" + "|".join(sorted(types)))
             else:
                 out.append(text)
         return out, found
 
-    def scores(self, words: list[str], tokens: list[str] | None = None) -> dict[int, float]:
+    def scores(self, words: list[str], tokens: list[str] | None = None,
+               *more: list[str]) -> dict[int, float]:
         """Each document's nearness to the words (cosine), for those sharing a feature
-        (`tokens`: the words spotted, if already done)."""
+        (`tokens`: the words spotted, if already done; `more`: other ways of spotting)."""
         # The words as said, and with the slot values in them as their types: a sample is
-        # as near as the closer of the two ("stenosis" in its words, or "with {condition}").
+        # as near as the closest of them ("stenosis" in its words, or "with {condition}").
         if tokens is None:
             tokens, _ = self.spot(words)
         # A word none of our samples or values has counts against every sample (as rare as a
         # word can be): a sentence mostly about something else is near none.
-        said, typed = ({f: w for f, w in self._raw(_grams(ts)).items()
-                        if f in self.idf or " " not in f} for ts in (words, tokens))
-        norms = [math.sqrt(sum(w * w for w in q.values())) or 1.0 for q in (said, typed)]
-        # the features both share are summed once (most of them: the common words)
-        both = {f: w for f, w in said.items() if typed.get(f) == w}
-        common = self._dot(both)
-        own = [self._dot({f: w for f, w in q.items() if f not in both}) for q in (said, typed)]
+        queries = [{f: w for f, w in self._raw(_grams(ts)).items()
+                    if f in self.idf or " " not in f} for ts in (words, tokens, *more)]
+        norms = [math.sqrt(sum(w * w for w in q.values())) or 1.0 for q in queries]
+        # the features all share are summed once (most of them: the common words)
+        shared = {f: w for f, w in queries[0].items()
+                  if all(q.get(f) == w for q in queries[1:])}
+        common = self._dot(shared)
+        own = [self._dot({f: w for f, w in q.items() if f not in shared}) for q in queries]
         scores: dict[int, float] = {}
-        for i in common.keys() | own[0].keys() | own[1].keys():
+        for i in set(common).union(*own):
             c = common.get(i, 0.0)
-            scores[i] = max((c + own[0].get(i, 0.0)) / norms[0],
-                            (c + own[1].get(i, 0.0)) / norms[1])
+            scores[i] = max((c + o.get(i, 0.0)) / n for o, n in zip(own, norms))
         return scores
 
     def _raw(self, feats: list[str]) -> dict[str, float]:
@@ -494,6 +507,8 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             if said_first in idx.carriers.get(free, ()):
                 kind, heard = said_kind, heard[lead + 1:]
                 break
+    if kind == "no" and not answering and heard[:1] == ["more"]:
+        kind, heard = "", ["no", *heard]      # "no more chime sounds": no answer, a wish
     whole = {(i, slot, id_, phrase) for first, i, slot, id_, phrase
              in idx.whole.get(" ".join(w for w in rest if w != PAUSE), ()) if first in firsts} \
         if rest is not None else set()
@@ -506,8 +521,11 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
         return Reading(C.YES if kind == "yes" else C.NO, {}, 1.0)
     segments = idx.segments(heard)
     tokens, found = idx.spot(heard, segments)
+    plain = [t for t in idx.spot(heard, idx.segments(heard, plain_topics=True))[0]
+             if t != PAUSE and t not in NOISE] if not kind and tokens != heard else []
     scores = idx.scores(said, None if kind else [t for t in tokens
-                                                 if t != PAUSE and t not in NOISE])
+                                                 if t != PAUSE and t not in NOISE],
+                        *([plain] if plain else []))
     signs = [(t, i, w) for t, i, w in found if t == C.TYPE_SIGN
              or (t == C.TYPE_PAIN and i not in MILD)]
     mild = [(t, i, w) for t, i, w in found if t == C.TYPE_PAIN and i in MILD]
