@@ -86,6 +86,9 @@ SAID_YES = frozenset("yes yeah yep yup yea aye affirmative".split())
 # (Only where every carrier word means the same: "done for today" is no "next".)
 SAID_FOR = {C.STOP: "stop", C.REPEAT: "repeat", C.PAUSE: "pause", C.THANKS: "thanks",
             C.PAIN: "ow"}
+# Values of several words that hide the values inside them ("cracking my back", "my lower
+# back"): the second look at a sentence (`_Index.segments`) sees their parts instead
+PARTED = frozenset({C.TYPE_TOPIC, C.TYPE_TROUBLE})
 # A question's topic named in this many words or more ("why does my back crack") is the
 # question asked, when the sentence is near some question
 TOPIC_WORDS = 4
@@ -208,7 +211,7 @@ class _Index:
                     self.values[key].append((type_name, id_))
         self.longest = max((len(k) for k in self.values), default=1)
         self.untopical = {k: kinds for k, v in self.values.items()
-                          if (kinds := [x for x in v if x[0] != C.TYPE_TOPIC])}
+                          if (kinds := [x for x in v if x[0] not in PARTED])}
         self.carriers = {name: {x.split()[0] for x in intent["samples"]}
                          for intent in lm["intents"] if (name := intent["name"]) in FREE_KINDS}
         self.answers = self.carriers.get(C.FREE_YES, set()) | self.carriers.get(C.FREE_NO, set())
@@ -278,8 +281,8 @@ class _Index:
         a word no value begins as (word, []); longest values first, left to right. A value
         of a setting, routine or place may have one word more inside it ("turn off the
         chime sounds"), as Alexa's own slot resolution allows; a sign or feeling never.
-        `plain_topics`: a question's topic is no value ("should i avoid cracking my back":
-        "cracking", "my back"), for a second look at the words."""
+        `plain_topics`: a question's topic or a complaint is no value ("should i avoid
+        cracking my back": "cracking", "my", "back"), for a second look at the words."""
         values = self.untopical if plain_topics else self.values
         out, i = [], 0
         while i < len(words):
@@ -333,13 +336,6 @@ class _Index:
         for text, kinds in segments if segments is not None else self.segments(words):
             if kinds:
                 found.extend((type_, id_, text) for type_, id_ in kinds)
-                first, _, rest = text.partition(" ")
-                inner = self.values.get(tuple(rest.split())) if first == "my" else None
-                if inner and {t for t, _ in inner} - {t for t, _ in kinds}:
-                    # "my back": a value, and "my" before another kind ("my {part}")
-                    found.extend((type_, id_, rest) for type_, id_ in inner)
-                    out.append(first)
-                    kinds = [*kinds, *inner]
                 types = {t for t, _ in kinds if not (own_topic and t == C.TYPE_TOPIC)}
                 types |= {f"{t}:{i}" for t, i in kinds if t == C.TYPE_TOPIC}
                 out.append("§" + "|".join(sorted(types)))
@@ -577,8 +573,9 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             best = None
         slots = {**fixed, **_slots(idx, best, _meant_last(segments, found), kind)} \
             if best else {}
-    if busy and not answering and best != C.PAIN and heard and heard[0] not in ASKING \
-            and idx.names_pain(heard):
+    if busy and not answering and heard and heard[0] not in ASKING and (
+            best is None or score < MIN_SCORE or best.startswith(C.FAQ_INTENT_PREFIX)
+            or best == C.QUESTION) and idx.names_pain(heard):
         # in a routine, "my back's really sore now" is said of the stretch: the pain question
         return Reading(C.PAIN, _slots(idx, C.PAIN, found, kind), 1.0)
     if best is None or score < MIN_SCORE:
