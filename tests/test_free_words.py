@@ -161,6 +161,12 @@ def test_the_model_check_keeps_the_free_intents_out_of_the_clash_check(content):
      C.faq_intent("why_backs_crack")),
     (C.FREE_WORDS, "good does stretching even do honestly", False,
      C.faq_intent("stretching_benefits")),
+    # a topic named is that question's, not any question's ("stenosis" is no how-often)
+    (C.free_kept_intent("stenosis"), "stretches okay", False, C.faq_intent("stenosis")),
+    # "my lower back" and "cracking my back" are also seen as their parts
+    (C.FREE_WORDS, "quick for my lower back lying down", False, C.START_ROUTINE),
+    (C.free_kept_intent("is"), "it ok to let my husband crack my back", False,
+     C.faq_intent("someone_else")),
     # something else entirely: as Alexa would, not understood
     (C.FREE_WORDS, "the weather like in leeds tomorrow", False, C.FALLBACK),
     (C.FREE_WORDS, "dog ate my homework", False, C.FALLBACK),
