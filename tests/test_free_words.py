@@ -241,6 +241,7 @@ def test_free_words_are_read_by_their_meaning(intent, words, answering, want, co
     (C.FREE_WORDS, "lost some weight lately and i don't know why", C.YES),
     (C.FREE_WORDS, "let me think no none of those", C.NO),       # thinking aloud, then a no
     (C.FREE_NO, "just a bit of a niggle", C.NO),
+    (C.FREE_WORDS, "don't know how to describe it", C.UNSURE),    # only "why" is no doubt
     (C.FREE_NO, "it's eased off now", C.NO),
 ])
 def test_at_the_safety_question_free_words_are_never_a_no_unless_plainly(intent, words, want,
@@ -424,6 +425,12 @@ def test_in_a_routine_a_pain_told_is_the_pain_question(content):
     r = R.read(C.FREE_WORDS, "my legs are going numb", answering=False, content=content,
                busy=True)
     assert r.intent == C.PAIN and r.slots[C.SLOT_PAIN][1] == ("numb",)
+    # its first word lost to the carrier ("this"), a pain told still is one
+    assert R.read(C.FREE_WORDS, "is really hurting my lower back", answering=False,
+                  content=content, busy=True).intent == C.PAIN
+    # a pain word inside another meaning is that meaning: "the baby's asleep" is no numbness
+    assert R.read(C.FREE_WORDS, "the baby's asleep let's carry on", answering=False,
+                  content=content, busy=True).intent == C.RESUME
 
 
 def test_in_a_routine_words_near_a_routine_are_read_for_their_other_meaning(content):

@@ -61,7 +61,7 @@ DOUBT = frozenset("maybe perhaps possibly probably might guess unsure dunno kind
 ASSERTING = frozenset("kinda sorta i_think probably".split())
 # "i don't know why" says what is not known about a sign ("i've lost weight and i don't know
 # why"), not whether there was one: no doubt of the answer
-KNOWN_UNKNOWN = frozenset("why how what where when who which".split())
+KNOWN_UNKNOWN = frozenset({"why"})
 TAKE_BACK = frozenset("but though although except apart besides".split())
 # Words that turn a "yes" said first into a question of what was meant ("yeah no, all good").
 NEGATIONS = frozenset("no nope nah not none nothing never fine".split())
@@ -92,9 +92,6 @@ PARTED = frozenset({C.TYPE_TOPIC, C.TYPE_TROUBLE})
 # A question's topic named in this many words or more ("why does my back crack") is the
 # question asked, when the sentence is near some question
 TOPIC_WORDS = 4
-# First words of a question: a pain named in one is asked about ("is sharp pain normal"), not
-# told of
-ASKING = frozenset("is does do can should what why how when will would could are am".split())
 # Words that, between two settings or routines, take back the first ("longer no shorter")
 TAKE_BACK_WORDS = frozenset("no not sorry nope actually".split())
 # Words with which people take back what they just said and say it again ("the desk one no
@@ -573,10 +570,11 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             best = None
         slots = {**fixed, **_slots(idx, best, _meant_last(segments, found), kind)} \
             if best else {}
-    if busy and not answering and heard and heard[0] not in ASKING and (
+    if busy and not answering and (
             best is None or score < MIN_SCORE or best.startswith(C.FAQ_INTENT_PREFIX)
             or best == C.QUESTION) and idx.names_pain(heard):
-        # in a routine, "my back's really sore now" is said of the stretch: the pain question
+        # in a routine, "my back's really sore now", "this is really hurting my lower back"
+        # is said of the stretch (or asked of it: "is sharp pain normal"): the pain question
         return Reading(C.PAIN, _slots(idx, C.PAIN, found, kind), 1.0)
     if best is None or score < MIN_SCORE:
         return Reading(C.FALLBACK, {}, score)
