@@ -441,3 +441,16 @@ def test_in_a_routine_words_near_a_routine_are_read_for_their_other_meaning(cont
     r = R.read(C.FREE_WORDS, "desk brake thing the one you do in the chair", answering=False,
                content=content)                   # "brake" as a recogniser may write it
     assert r.intent == C.START_ROUTINE and r.slots[C.SLOT_ROUTINE][1] == ("desk_break",)
+
+
+def test_at_the_menu_a_routine_asked_for_is_no_stretch_command(alexa, content):
+    """"A desk break please, I can't get down on the floor right now" at the menu asks for a
+    routine ("can't" is no "too hard" there), and the floor ruled out is no floor wanted."""
+    alexa.launch()
+    r = free(alexa, C.FREE_WORDS, "desk break please i can't get down on the floor right now")
+    assert content.routines["desk_break"].name in r.text and not r.ends
+    alexa.launch()
+    r = free(alexa, C.FREE_WORDS, "like to stretch my upper back but i can't get down on the floor")
+    assert content.routines["upper_mid_back"].name in r.text and not r.ends
+    assert R.read(C.FREE_WORDS, "desk break please i can't get down on the floor right now",
+                  answering=False, content=content, busy=True).intent == C.TOO_HARD

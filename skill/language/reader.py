@@ -89,6 +89,11 @@ SAID_FOR = {C.STOP: "stop", C.REPEAT: "repeat", C.PAUSE: "pause", C.THANKS: "tha
 # Values of several words that hide the values inside them ("cracking my back", "my lower
 # back"): the second look at a sentence (`_Index.segments`) sees their parts instead
 PARTED = frozenset({C.TYPE_TOPIC, C.TYPE_TROUBLE})
+# Commands said of the stretch under way: at the menu, with a routine, area, place or
+# scene named, a routine is what is asked for
+IN_A_ROUTINE = frozenset({C.TOO_HARD, C.REPEAT, C.NEXT, C.PREVIOUS, C.PAUSE, C.EXPLAIN_STRETCH,
+                          C.TELL_ME_MORE, C.START_OVER})
+NAMES_A_ROUTINE = frozenset({C.TYPE_ROUTINE, C.TYPE_AREA, C.TYPE_POSITION, C.TYPE_SCENE})
 # A question's topic named in this many words or more ("why does my back crack") is the
 # question asked, when the sentence is near some question
 TOPIC_WORDS = 4
@@ -570,6 +575,14 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             best = None
         slots = {**fixed, **_slots(idx, best, _meant_last(segments, found), kind)} \
             if best else {}
+    if not busy and not answering and best in IN_A_ROUTINE and any(
+            t in NAMES_A_ROUTINE for t, _, _ in found):
+        # at the menu, "my upper back's pure stiff can we do that one", "a desk break please
+        # i can't get down on the floor": a routine asked for, not a stretch's command
+        alt, alt_score, alt_fixed = idx.nearest(scores, {C.START_ROUTINE})
+        if alt and alt_score >= MIN_SCORE:
+            best, score = alt, alt_score
+            slots = {**alt_fixed, **_slots(idx, best, _meant_last(segments, found), kind)}
     if busy and not answering and (
             best is None or score < MIN_SCORE or best.startswith(C.FAQ_INTENT_PREFIX)
             or best == C.QUESTION) and idx.names_pain(heard):
