@@ -15,7 +15,11 @@ Safety comes before understanding. The reading never turns doubt or unknown word
 "no": free words are a "no" only when said as one and every warning sign in them is denied
 ("no numbness or tingling", `_plain_no`); doubt, a "but", a hedge or a word we do not know
 keep it from counting. Warning signs and feelings named in free words are read as the
-describing answer they are (SymptomIntent).
+describing answer they are (SymptomIntent); doubt that still names a sign is a cautious
+yes; in a routine, a pain told is the pain question.
+
+Where the skill is matters: in a routine, words near a routine start another only when sure
+of it; at the menu, a stretch's command gives way to the routine a sentence names.
 
 Runtime only: the standard library and the committed model JSON (no hassil), built once per
 locale on the first free words (about a second) and kept.
@@ -136,9 +140,9 @@ FILLERS = frozenset("um uh er erm hmm oh ah so well okay ok like literally hones
 # Feelings that are no warning sign (PainKind ids), as in skill/dialog/answers.py.
 MILD = frozenset({"mild"})
 # Words of regional English that close or open a sentence and change nothing of it ("no po",
-# "no lah none", "nope none of those eh", "repeat abeg", "ngl i crack my back a lot"):
-# passed over wherever they are said; and the words people call each other, passed over
-# after a yes or no or at the end ("nah love, nowt like that", "no mate").
+# "no lah none", "nope none of those eh", "repeat abeg", "ngl i crack my back a lot"),
+# wherever they are said; and the words people call each other, after a yes or no or at the
+# end ("nah love, nowt like that", "no mate"): passed over as a pause (`_unparticled`).
 PARTICLES = frozenset("po lah la leh lor o eh abeg sha ngl innit".split())
 VOCATIVES = frozenset("love pet hun dear mate bro dude man sir maam ma'am madam luv babe "
                       "darling son lad lass boss".split())
@@ -241,8 +245,6 @@ class _Index:
                 self.known.update(w for w in sample.split() if "{" not in w)
         for name, text, fixed in _content_documents(content):
             self.fixed[len(docs)] = fixed
-            # a question's names, as that question's own topic (not "some topic", which
-            # would make every name of every question alike)
             docs.append((name, _grams(self.spot(words_of(text))[0])))
             self.known.update(words_of(text))
         # A word weighs by how few intents use it (not samples: an intent of many samples,
@@ -327,19 +329,19 @@ class _Index:
                     return " ".join(span), kinds
         return None
 
-    def spot(self, words: list[str], segments=None, own_topic: bool = False
+    def spot(self, words: list[str], segments=None
              ) -> tuple[list[str], list[tuple[str, str, str]]]:
         """The words with each slot value in them replaced by its types' tokens, and the
         values found: (type, id, words), longest first, left to right (from `segments`,
-        the words' own, if already made). A question's topic is also its own token
-        ("QuestionTopic:stenosis"), so it is near that question's names; `own_topic`: only
-        that (for the names themselves)."""
+        the words' own, if already made). A question's topic is also a token of its own
+        ("QuestionTopic:stenosis"): a sentence naming it is nearest that question's names,
+        not every question's."""
         out, found = [], []
         for text, kinds in segments if segments is not None else self.segments(words):
             if kinds:
                 found.extend((type_, id_, text) for type_, id_ in kinds)
-                types = {t for t, _ in kinds if not (own_topic and t == C.TYPE_TOPIC)}
-                types |= {f"{t}:{i}" for t, i in kinds if t == C.TYPE_TOPIC}
+                types = {t for t, _ in kinds} | {f"{t}:{i}" for t, i in kinds
+                                                 if t == C.TYPE_TOPIC}
                 out.append("§" + "|".join(sorted(types)))
             else:
                 out.append(text)
