@@ -167,6 +167,8 @@ def test_the_model_check_keeps_the_free_intents_out_of_the_clash_check(content):
     (C.FREE_WORDS, "quick for my lower back lying down", False, C.START_ROUTINE),
     (C.free_kept_intent("is"), "it ok to let my husband crack my back", False,
      C.faq_intent("someone_else")),
+    # a thing said first, as terse speech does ("lacrosse ball any good"), is kept
+    (C.free_kept_intent("lacrosse"), "ball any good", False, C.faq_intent("foam_rollers")),
     # something else entirely: as Alexa would, not understood
     (C.FREE_WORDS, "the weather like in leeds tomorrow", False, C.FALLBACK),
     (C.FREE_WORDS, "dog ate my homework", False, C.FALLBACK),
@@ -243,6 +245,7 @@ def test_free_words_are_read_by_their_meaning(intent, words, answering, want, co
     (C.FREE_NO, "just a bit of a niggle", C.NO),
     (C.FREE_WORDS, "don't know how to describe it", C.UNSURE),    # only "why" is no doubt
     (C.FREE_NO, "it's eased off now", C.NO),
+    (C.FREE_NO, "i'm grand", C.NO),                                 # Irish "fine"
 ])
 def test_at_the_safety_question_free_words_are_never_a_no_unless_plainly(intent, words, want,
                                                                          content):

@@ -129,7 +129,8 @@ NOISE = frozenset("um uh er erm hmm literally honestly basically ngl".split())
 SAID_AS = {"brake": ("break",), "brakes": ("breaks",), "nex": ("next",),
            "wanna": ("want", "to"), "gonna": ("going", "to"), "gotta": ("got", "to"),
            "lemme": ("let", "me"), "gimme": ("give", "me"), "cuz": ("because",),
-           "cos": ("because",), "coz": ("because",), "u": ("you",), "ur": ("your",)}
+           "cos": ("because",), "coz": ("because",), "u": ("you",), "ur": ("your",),
+           "grand": ("fine",)}             # Irish "i'm grand", "is it grand to..."
 # What a word passed over leaves (`_unparticled`): a pause, which ends a denial
 PAUSE = ","
 # Words people put before or inside an answer that change nothing of it ("like no it was
