@@ -308,14 +308,6 @@ class _Index:
                 i += len(gap[0].split()) if gap else 1
         return out
 
-    def unshortened(self, word: str) -> tuple[str, ...]:
-        """A part of the body said with "is" run into it ("my back's stiff", "upper back's
-        pure stiff") as the two words; any other word as it is."""
-        base = word[:-2] if word.endswith("'s") else ""
-        if base and any(t in (C.TYPE_PART, C.TYPE_AREA) for t, _ in self.values.get((base,), ())):
-            return base, "is"
-        return (word,)
-
     def names_pain(self, words: list[str]) -> bool:
         """Whether a feeling that is no mild one is named anywhere in the words, inside a
         longer value too ("my back's really sore", a scene, says "really sore")."""
@@ -489,7 +481,7 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     says of routines and questions."""
     idx = index_for(locale, content)
     kind = FREE_KINDS.get(intent, "")
-    heard = [x for w in words_of(words) for x in SAID_AS.get(w, None) or idx.unshortened(w)]
+    heard = [x for w in words_of(words) for x in SAID_AS.get(w, (w,))]
     firsts = idx.carriers.get(intent, ())
     if intent in idx.kept:                  # "lower {words}": the sentence, its first word said
         firsts = {idx.kept[intent]}
