@@ -174,7 +174,14 @@ class LoadTurn(AbstractRequestInterceptor):
             ref = session_ref(session.session_id, self.secret)
             if state["gate"] != stored_token(memory.data, ref):
                 state = distrusted(state, stored_token(memory.data, ref))
-        am.request_attributes["gate"] = (ref, dict(state))
+                # The block is this turn's step of the gate: it takes a new token, so no
+                # state sealed before it (the stored token's) is trusted again afterwards
+                # (the session id sent as new, then an older state replayed, then "no").
+                am.request_attributes["gate"] = (ref, dict(state, blocked=False))
+            else:
+                am.request_attributes["gate"] = (ref, dict(state))
+        else:
+            am.request_attributes["gate"] = (ref, dict(state))
         ts = getattr(env.request, "timestamp", None)
         today = ts.date() if isinstance(ts, dt.datetime) else dt.datetime.now(dt.timezone.utc).date()
         # The request's locale picks its country's words (built once per locale at start-up).
