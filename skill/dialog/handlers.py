@@ -108,42 +108,47 @@ class LoadTurn(AbstractRequestInterceptor):
     def __init__(self, content: Content, secret: bytes, read_words: Callable | None = None):
         self.content, self.secret, self.read_words = content, secret, read_words
 
-    def _read_free_words(self, turn: Turn, locale: str | None) -> None:
-        """Free words (a free-words intent's one slot) become the intent and slots they mean,
-        read by the app's reader (skill/language/reader.py: `read`); without a reader, or if
-        it fails, they are what Alexa would have sent, AMAZON.FallbackIntent."""
-        words = turn.slots.get(C.SLOT_WORDS)
-        reading = None
-        if self.read_words is not None:
-            try:
-                reading = self.read_words(turn.intent, (words.value if words else "") or "",
-                                          answering=turn.state["state"] in SCREENING_STATES,
-                                          busy=turn.state["state"] in IN_ROUTINE,
-                                          locale=locale, content=self.content)
-            except Exception as e:     # a model file unreadable: understood as nothing
-                log.warning("free words unread (%s)", type(e).__name__)
-        if reading is None:
-            turn.intent, turn.slots = C.FALLBACK, {}
-            return
+    def _reading(self, turn: Turn, intent: str, words: str, locale: str | None):
+        """What the app's reader (skill/language/reader.py: `read`) makes of free words
+        said in `intent`, or None without a reader or if it fails."""
+        if self.read_words is None:
+            return None
+        try:
+            return self.read_words(intent, words, answering=turn.state["state"] in SCREENING_STATES,
+                                   busy=turn.state["state"] in IN_ROUTINE, locale=locale,
+                                   content=self.content)
+        except Exception as e:     # a model file unreadable: understood as nothing
+            log.warning("free words unread (%s)", type(e).__name__)
+            return None
+
+    @staticmethod
+    def _take(turn: Turn, reading) -> None:
         turn.intent = reading.intent
         turn.slots = {name: Slot(value=value, ids=tuple(ids))
                       for name, (value, ids) in reading.slots.items()}
 
+    def _read_free_words(self, turn: Turn, locale: str | None) -> None:
+        """Free words (a free-words intent's one slot) become the intent and slots they mean;
+        unread, they are what Alexa would have sent, AMAZON.FallbackIntent."""
+        words = turn.slots.get(C.SLOT_WORDS)
+        reading = self._reading(turn, turn.intent, (words.value if words else "") or "", locale)
+        if reading is None:
+            turn.intent, turn.slots = C.FALLBACK, {}
+        else:
+            self._take(turn, reading)
+
     def _reread_time(self, turn: Turn, locale: str | None) -> None:
         """A time slot holding words that are no time ("at what point should i see a
         doctor", as a matcher that lets AMAZON.TIME take any words sends it) is read as
-        the sentence it is, when that reads surely as another of our intents; otherwise
-        the reminder asks for the time, as before."""
+        the sentence it is ("at" and the words), when that reads as another of our intents;
+        otherwise the reminder asks for the time, as before."""
         time = turn.slots.get(C.SLOT_TIME)
         said = (time.value if time else "") or ""
-        if self.read_words is None or len(said.split()) < 3 or reminders.parse_time(said):
+        if len(said.split()) < 3 or reminders.parse_time(said):
             return
-        kept = C.free_kept_intent("at")
-        turn.intent, before = kept, turn.slots
-        turn.slots = {C.SLOT_WORDS: Slot(value=said)}
-        self._read_free_words(turn, locale)
-        if turn.intent in (C.FALLBACK, C.SET_REMINDER):
-            turn.intent, turn.slots = C.SET_REMINDER, before
+        reading = self._reading(turn, C.free_kept_intent("at"), said, locale)
+        if reading is not None and reading.intent not in (C.FALLBACK, C.SET_REMINDER):
+            self._take(turn, reading)
 
     def process(self, handler_input: HandlerInput) -> None:
         env = handler_input.request_envelope
@@ -168,7 +173,7 @@ class LoadTurn(AbstractRequestInterceptor):
                             type(e).__name__)
                 memory.available = False
         # A state older than its session's latest screening step is distrusted (state.py).
-        ref = None
+        ref, gate_before = None, state
         if memory.available and _user_id(env) and session is not None and session.session_id \
                 and not is_request_type("SessionEndedRequest")(handler_input):
             ref = session_ref(session.session_id, self.secret)
@@ -177,11 +182,8 @@ class LoadTurn(AbstractRequestInterceptor):
                 # The block is this turn's step of the gate: it takes a new token, so no
                 # state sealed before it (the stored token's) is trusted again afterwards
                 # (the session id sent as new, then an older state replayed, then "no").
-                am.request_attributes["gate"] = (ref, dict(state, blocked=False))
-            else:
-                am.request_attributes["gate"] = (ref, dict(state))
-        else:
-            am.request_attributes["gate"] = (ref, dict(state))
+                gate_before = dict(state, blocked=False)
+        am.request_attributes["gate"] = (ref, dict(gate_before))
         ts = getattr(env.request, "timestamp", None)
         today = ts.date() if isinstance(ts, dt.datetime) else dt.datetime.now(dt.timezone.utc).date()
         # The request's locale picks its country's words (built once per locale at start-up).

@@ -516,17 +516,16 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     if len({meaning(w[0], w[2]) for w in whole}) == 1:   # a sentence of ours, its first word
         i, slot, id_, phrase = min(whole)                # the carrier
         return Reading(i, {slot: (phrase, (id_,))}, 1.0)
-    said = ([kind] if kind else [SAID_FOR[meant]] if meant in SAID_FOR and rest is not None
-            else []) + [w for w in heard if w != PAUSE and w not in NOISE]
-    if kind and not [w for w in heard if w != PAUSE]:
+    if kind and all(w == PAUSE for w in heard):
         return Reading(C.YES if kind == "yes" else C.NO, {}, 1.0)
+    said = ([kind] if kind else [SAID_FOR[meant]] if meant in SAID_FOR and rest is not None
+            else []) + _weighed(heard)
     segments = idx.segments(heard)
     tokens, found = idx.spot(heard, segments)
-    plain = [t for t in idx.spot(heard, idx.segments(heard, plain_topics=True))[0]
-             if t != PAUSE and t not in NOISE] if not kind and tokens != heard else []
-    scores = idx.scores(said, None if kind else [t for t in tokens
-                                                 if t != PAUSE and t not in NOISE],
-                        *([plain] if plain else []))
+    # a second look, with topics and complaints as their parts, when the words name one
+    plain = [_weighed(idx.spot(heard, idx.segments(heard, plain_topics=True))[0])] \
+        if not kind and any(t in PARTED for t, _, _ in found) else []
+    scores = idx.scores(said, None if kind else _weighed(tokens), *plain)
     signs = [(t, i, w) for t, i, w in found if t == C.TYPE_SIGN
              or (t == C.TYPE_PAIN and i not in MILD)]
     mild = [(t, i, w) for t, i, w in found if t == C.TYPE_PAIN and i in MILD]
@@ -564,28 +563,30 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
             and C.faq_intent(asked[0]) in allowed:
         best, fixed = C.faq_intent(asked[0]), {}  # "why does my back crack when i twist round":
                                                   # the question it names, not a neighbour's
-    slots = {**fixed, **_slots(idx, best, _meant_last(segments, found), kind)} if best else {}
+    meant_found = _meant_last(segments, found)
+
+    def fill(intent, own):          # the intent's slots: its document's own and those found
+        return {**own, **_slots(idx, intent, meant_found, kind)} if intent else {}
+    slots = fill(best, fixed)
     if meant and not answering and (best is None or score < SURE_SCORE
                                     or (best in NAMES_A_THING and not slots)):
         return Reading(meant, {}, 1.0)      # "repeat the bit about the knees": a repeat, unless
                                             # the rest clearly says otherwise ("done for today");
                                             # "pause it for a bit" names no routine to start
     if busy and best == C.START_ROUTINE and (
-            score < SURE_SCORE or all(" " not in said for said, _ in slots.values())):
+            score < SURE_SCORE or all(" " not in value for value, _ in slots.values())):
         # in a routine, "a bit fast" is not "the fast one": the nearest other meaning
         best, score, fixed = idx.nearest(scores, allowed - {C.START_ROUTINE})
         if score < SURE_SCORE:
             best = None
-        slots = {**fixed, **_slots(idx, best, _meant_last(segments, found), kind)} \
-            if best else {}
+        slots = fill(best, fixed)
     if not busy and not answering and best in IN_A_ROUTINE and any(
             t in NAMES_A_ROUTINE for t, _, _ in found):
         # at the menu, "my upper back's pure stiff can we do that one", "a desk break please
         # i can't get down on the floor": a routine asked for, not a stretch's command
         alt, alt_score, alt_fixed = idx.nearest(scores, {C.START_ROUTINE})
         if alt and alt_score >= MIN_SCORE:
-            best, score = alt, alt_score
-            slots = {**alt_fixed, **_slots(idx, best, _meant_last(segments, found), kind)}
+            best, score, slots = alt, alt_score, fill(alt, alt_fixed)
     if busy and not answering and (
             best is None or score < MIN_SCORE or best.startswith(C.FAQ_INTENT_PREFIX)
             or best == C.QUESTION) and idx.names_pain(heard):
@@ -597,6 +598,11 @@ def read(intent: str, words: str, *, answering: bool, locale: str | None = None,
     # At a question, an answer like the describing ones ("i hurt it lifting a box") is one
     # (skill/dialog/answers.py reads it: a yes unless all it names is mild after a no).
     return Reading(best, slots, score)
+
+
+def _weighed(words: list[str]) -> list[str]:
+    """The words (or tokens) a sentence is weighed by: no pause, no noise."""
+    return [w for w in words if w != PAUSE and w not in NOISE]
 
 
 def _denies(heard: list[str]) -> bool:
